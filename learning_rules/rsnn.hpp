@@ -1,0 +1,64 @@
+// The recurrent spiking network of the float reference: LIF and ALIF neurons with reset
+// by subtraction and refractoriness, and a leaky readout (Bellec et al. 2020, eqs. in
+// shared REFERENCES.md section 1). Neurons [0, n_rec - n_alif) are LIF, the rest ALIF.
+//
+//   v_t = alpha v_{t-1} + W_in x_t + W_rec z_{t-1} - v_th z_{t-1}
+//   a_t = rho a_{t-1} + z_{t-1},   A_t = v_th + beta a_t
+//   z_t = H(v_t - A_t) unless refractory,   y_t = kappa y_{t-1} + W_out z_t + b_out
+//
+// Parameter          default   unit
+//   tau_m            20        ms   membrane time constant
+//   tau_a            2000      ms   threshold adaptation time constant (ALIF)
+//   tau_out          20        ms   readout time constant
+//   v_th             0.6            threshold
+//   beta             1.8            adaptation strength (ALIF); 0 makes a LIF
+//   refractory       2         steps
+//   gamma            0.3            pseudo-derivative dampening
+//   dt               1         ms
+#pragma once
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <cstdint>
+
+namespace qrsim {
+
+using Matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using Vector = Eigen::VectorXd;
+
+struct RsnnParams {
+    int n_in = 0;
+    int n_rec = 128;
+    int n_alif = 0;
+    int n_out = 10;
+    double tau_m = 20.0;
+    double tau_a = 2000.0;
+    double tau_out = 20.0;
+    double v_th = 0.6;
+    double beta = 1.8;
+    int refractory = 2;
+    double gamma = 0.3;
+    double dt = 1.0;
+
+    double alpha() const { return std::exp(-dt / tau_m); }
+    double rho() const { return std::exp(-dt / tau_a); }
+    double kappa() const { return std::exp(-dt / tau_out); }
+    bool is_alif(int j) const { return j >= n_rec - n_alif; }
+};
+
+// Weights of the network. w_rec has a zero diagonal (no self-connections).
+struct RsnnWeights {
+    Matrix w_in;   // n_rec x n_in
+    Matrix w_rec;  // n_rec x n_rec
+    Matrix w_out;  // n_out x n_rec
+    Vector b_out;  // n_out
+
+    void resize_zero(const RsnnParams& p) {
+        w_in.setZero(p.n_rec, p.n_in);
+        w_rec.setZero(p.n_rec, p.n_rec);
+        w_out.setZero(p.n_out, p.n_rec);
+        b_out.setZero(p.n_out);
+    }
+};
+
+}  // namespace qrsim
