@@ -1,0 +1,177 @@
+#include "learning_rules/gradients.hpp"
+
+namespace qrsim {
+
+void GradientSum::resize_zero(const RsnnParams& p) {
+    g_in_t.setZero(p.n_in, p.n_rec);
+    g_rec_t.setZero(p.n_rec, p.n_rec);
+    g_out_t.setZero(p.n_rec, p.n_out);
+    g_b.setZero(p.n_out);
+}
+
+void GradientSum::set_zero() {
+    g_in_t.setZero();
+    g_rec_t.setZero();
+    g_out_t.setZero();
+    g_b.setZero();
+}
+
+GradientSum& GradientSum::operator+=(const GradientSum& other) {
+    g_in_t += other.g_in_t;
+    g_rec_t += other.g_rec_t;
+    g_out_t += other.g_out_t;
+    g_b += other.g_b;
+    return *this;
+}
+
+void GradientSum::to_weights(RsnnWeights& out, double scale) const {
+    out.w_in = scale * g_in_t.transpose();
+    out.w_rec = scale * g_rec_t.transpose();
+    out.w_out = scale * g_out_t.transpose();
+    out.b_out = scale * g_b;
+}
+
+namespace {
+
+// Adds the firing-rate regulariser's gradient dE/dz (constant over time) when enabled.
+double regulariser(const GradientOptions& opt, const RsnnParams& p, const Vector& spike_count,
+                   int n_steps, Vector& reg_dz) {
+    if (opt.reg_coeff <= 0) return 0;
+    double loss = 0;
+    rate_regularisation_gradient(spike_count, n_steps, opt.reg_coeff, opt.reg_rate_hz, p.dt, reg_dz, loss);
+    return loss;
+}
+
+}  // namespace
+
+Bptt::Bptt(const RsnnParams& params, const GradientOptions& options)
+    : p_(params), opt_(options), stepper_(params, options.spike_fn) {}
+
+SampleOutcome Bptt::accumulate(const PreparedWeights& w, const SpikeSample& sample,
+                               const TaskInfo& info, GradientSum& grad) {
+    const int T = sample.n_steps();
+    const int N = p_.n_rec;
+    if (z_.rows() < T) {
+        z_.resize(T, N);
+        psi_.resize(T, N);
+        err_.resize(T, p_.n_out);
+        active_.resize(T);
+    }
+
+    // Forward pass, recording what the backward pass needs.
+    stepper_.reset();
+    ReadoutLoss loss(info, sample.label);
+    Vector err(p_.n_out);
+    Vector spike_count = Vector::Zero(N);
+    for (int t = 0; t < T; ++t) {
+        stepper_.step(w, sample, t);
+        z_.row(t) = stepper_.z().transpose();
+        psi_.row(t) = stepper_.psi().transpose();
+        active_[t] = stepper_.active();
+        if (loss.step(t, stepper_.y(), err)) err_.row(t) = err.transpose();
+        else err_.row(t).setZero();
+        spike_count += stepper_.z();
+    }
+    const double reg_loss = regulariser(opt_, p_, spike_count, T, reg_dz_);
+
+    // Backward pass: gy, gz, gv, ga are total derivatives of the loss w.r.t. y_t, z_t, v_t, a_t.
+    const double alpha = p_.alpha(), rho = p_.rho(), kappa = p_.kappa();
+    const Vector& beta = stepper_.beta();
+    gy_.setZero(p_.n_out);
+    gv_next_.setZero(N);
+    ga_next_.setZero(N);
+    for (int t = T - 1; t >= 0; --t) {
+        gy_ = err_.row(t).transpose() + kappa * gy_;
+        gz_.noalias() = w.w_out_t * gy_;
+        if (opt_.reg_coeff > 0) gz_ += reg_dz_;
+        if (t + 1 < T) {
+            gz_.noalias() += w.w_rec_t * gv_next_;
+            if (opt_.reset_gradient) gz_ -= p_.v_th * gv_next_;
+            gz_ += ga_next_;
+        }
+        const auto psi = psi_.row(t).transpose().array();
+        gv_ = psi * gz_.array() + alpha * gv_next_.array();
+        ga_ = -beta.array() * psi * gz_.array() + rho * ga_next_.array();
+
+        grad.g_b += gy_;
+        for (int j : active_[t]) grad.g_out_t.row(j) += z_(t, j) * gy_.transpose();
+        for (int e = sample.step_begin[t]; e < sample.step_begin[t + 1]; ++e)
+            grad.g_in_t.row(sample.channels[e]) += gv_.transpose();
+        if (t > 0)
+            for (int i : active_[t - 1]) grad.g_rec_t.row(i) += z_(t - 1, i) * gv_.transpose();
+        gv_next_.swap(gv_);
+        ga_next_.swap(ga_);
+    }
+    return {loss.loss() + reg_loss, loss.prediction(), spike_count.sum()};
+}
+
+Eprop::Eprop(const RsnnParams& params, const GradientOptions& options)
+    : p_(params), opt_(options), stepper_(params, options.spike_fn), n_pre_(params.n_in + params.n_rec) {
+    ebar_.setZero(p_.n_rec, n_pre_);
+    eps_a_.setZero(p_.n_alif, n_pre_);
+    g_.setZero(p_.n_rec, n_pre_);
+    if (opt_.reg_coeff > 0) e_sum_.setZero(p_.n_rec, n_pre_);
+}
+
+SampleOutcome Eprop::accumulate(const PreparedWeights& w, const Matrix& feedback,
+                                const SpikeSample& sample, const TaskInfo& info, GradientSum& grad) {
+    const int T = sample.n_steps();
+    const int N = p_.n_rec, n_lif = p_.n_rec - p_.n_alif;
+    const double alpha = p_.alpha(), rho = p_.rho(), kappa = p_.kappa();
+    const bool reg = opt_.reg_coeff > 0;
+
+    stepper_.reset();
+    ReadoutLoss loss(info, sample.label);
+    pre_trace_.setZero(n_pre_);
+    ebar_.setZero();
+    eps_a_.setZero();
+    g_.setZero();
+    if (reg) e_sum_.setZero();
+    z_out_trace_.setZero(N);
+    spike_count_.setZero(N);
+    double one_trace = 0;
+
+    for (int t = 0; t < T; ++t) {
+        stepper_.step(w, sample, t);
+        const Vector& psi = stepper_.psi();
+
+        // Presynaptic traces: the eligibility vector of v, the same for every synapse of an input.
+        pre_trace_ *= alpha;
+        for (int e = sample.step_begin[t]; e < sample.step_begin[t + 1]; ++e) pre_trace_[sample.channels[e]] += 1.0;
+        for (int i : stepper_.active_prev()) pre_trace_[p_.n_in + i] += stepper_.z_prev()[i];
+
+        // LIF: e_ji = psi_j pre_i.
+        auto ebar_lif = ebar_.topRows(n_lif);
+        ebar_lif *= kappa;
+        ebar_lif.noalias() += psi.head(n_lif) * pre_trace_.transpose();
+        if (reg) e_sum_.topRows(n_lif).noalias() += psi.head(n_lif) * pre_trace_.transpose();
+        // ALIF: e_ji = psi_j (pre_i - beta eps_a_ji), then the adaptation eligibility advances.
+        for (int r = 0; r < p_.n_alif; ++r) {
+            const int j = n_lif + r;
+            e_row_ = psi[j] * (pre_trace_.transpose() - p_.beta * eps_a_.row(r)).transpose();
+            ebar_.row(j) = kappa * ebar_.row(j) + e_row_.transpose();
+            if (reg) e_sum_.row(j) += e_row_.transpose();
+            eps_a_.row(r) = psi[j] * pre_trace_.transpose() + (rho - psi[j] * p_.beta) * eps_a_.row(r);
+        }
+
+        z_out_trace_ = kappa * z_out_trace_ + stepper_.z();
+        one_trace = kappa * one_trace + 1.0;
+        spike_count_ += stepper_.z();
+
+        if (loss.step(t, stepper_.y(), err_)) {
+            learning_signal_.noalias() = feedback * err_;
+            for (int j = 0; j < N; ++j)
+                if (learning_signal_[j] != 0) g_.row(j) += learning_signal_[j] * ebar_.row(j);
+            grad.g_out_t.noalias() += z_out_trace_ * err_.transpose();
+            grad.g_b += one_trace * err_;
+        }
+    }
+    const double reg_loss = regulariser(opt_, p_, spike_count_, T, reg_dz_);
+    if (reg) g_.noalias() += reg_dz_.asDiagonal() * e_sum_;
+
+    grad.g_in_t += g_.leftCols(p_.n_in).transpose();
+    grad.g_rec_t += g_.rightCols(N).transpose();
+    return {loss.loss() + reg_loss, loss.prediction(), spike_count_.sum()};
+}
+
+}  // namespace qrsim

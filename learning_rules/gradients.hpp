@@ -1,0 +1,78 @@
+// Per-sample gradients of the readout loss (plus the firing-rate regulariser) with respect
+// to the RSNN weights, by BPTT or by e-prop. Both accumulate into a GradientSum laid out
+// like the transposed weights, so sparse presynaptic events touch contiguous rows.
+#pragma once
+
+#include "learning_rules/rsnn_stepper.hpp"
+
+namespace qrsim {
+
+struct GradientSum {
+    Matrix g_in_t;   // n_in x n_rec    (dLoss/dW_in)^T
+    Matrix g_rec_t;  // n_rec x n_rec   (dLoss/dW_rec)^T
+    Matrix g_out_t;  // n_rec x n_out   (dLoss/dW_out)^T
+    Vector g_b;      // n_out
+
+    void resize_zero(const RsnnParams& p);
+    void set_zero();
+    GradientSum& operator+=(const GradientSum& other);
+    // The gradient in the weights' own layout, scaled (e.g. by 1/batch size).
+    void to_weights(RsnnWeights& out, double scale) const;
+};
+
+struct GradientOptions {
+    SpikeFunction spike_fn;
+    bool reset_gradient = false;  // e-prop convention: no gradient through the reset term
+    double reg_coeff = 0.0;       // firing-rate regularisation (0: off)
+    double reg_rate_hz = 10.0;
+};
+
+struct SampleOutcome {
+    double loss = 0;  // readout loss + regulariser
+    int prediction = -1;
+    double spikes = 0;  // recurrent spikes in the sample
+};
+
+// Backpropagation through time of the surrogate model. Buffers are kept between samples.
+class Bptt {
+public:
+    Bptt(const RsnnParams& params, const GradientOptions& options);
+    SampleOutcome accumulate(const PreparedWeights& w, const SpikeSample& sample,
+                             const TaskInfo& info, GradientSum& grad);
+
+private:
+    RsnnParams p_;
+    GradientOptions opt_;
+    RsnnStepper stepper_;
+    Matrix z_, psi_, err_;                  // per step: spikes, pseudo-derivatives, dLoss/dy
+    std::vector<std::vector<int>> active_;  // per step: indices with z != 0
+    Vector gy_, gz_, gv_, ga_, gv_next_, ga_next_, reg_dz_;
+};
+
+// e-prop (Bellec et al. 2020): forward-in-time eligibility traces, kappa-filtered, times
+// the learning signal L_j = sum_k B_jk dLoss/dy_k. B = W_out^T (symmetric) or a fixed
+// random matrix. `feedback` is n_rec x n_out; pass w.w_out_t for symmetric feedback.
+class Eprop {
+public:
+    Eprop(const RsnnParams& params, const GradientOptions& options);
+    SampleOutcome accumulate(const PreparedWeights& w, const Matrix& feedback,
+                             const SpikeSample& sample, const TaskInfo& info, GradientSum& grad);
+
+    // Per-step view for comparisons with the on-chip rule (valid during/after a sample).
+    const Matrix& filtered_eligibility() const { return ebar_; }  // n_rec x (n_in + n_rec)
+
+private:
+    RsnnParams p_;
+    GradientOptions opt_;
+    RsnnStepper stepper_;
+    int n_pre_;
+    Vector pre_trace_;   // alpha-filtered presynaptic activity [inputs, recurrent]
+    Matrix ebar_;        // kappa-filtered eligibility, per synapse
+    Matrix eps_a_;       // ALIF adaptation eligibility, rows of the ALIF neurons only
+    Matrix e_sum_;       // unfiltered eligibility summed over time (for the regulariser)
+    Matrix g_;           // dLoss/d[W_in W_rec], n_rec x n_pre
+    Vector z_out_trace_; // kappa-filtered spikes for W_out
+    Vector e_row_, err_, learning_signal_, spike_count_, reg_dz_;
+};
+
+}  // namespace qrsim

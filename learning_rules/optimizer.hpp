@@ -1,0 +1,50 @@
+// First-order optimisers over a fixed list of parameter arrays. The list is bound once
+// (sizes fixed); step() then updates every array in place from its gradient.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qrsim {
+
+struct ParamRef {
+    double* value;
+    const double* grad;
+    std::size_t size;
+};
+
+class Optimizer {
+public:
+    virtual ~Optimizer() = default;
+    virtual void step(const std::vector<ParamRef>& params, double learning_rate) = 0;
+};
+
+// Adam (Kingma & Ba 2015) with the usual bias correction.
+class Adam final : public Optimizer {
+public:
+    explicit Adam(double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8);
+    void step(const std::vector<ParamRef>& params, double learning_rate) override;
+
+private:
+    double beta1_, beta2_, eps_;
+    long t_ = 0;
+    std::vector<std::vector<double>> m_, v_;
+};
+
+// SGD with heavy-ball momentum.
+class Sgd final : public Optimizer {
+public:
+    explicit Sgd(double momentum = 0.9);
+    void step(const std::vector<ParamRef>& params, double learning_rate) override;
+
+private:
+    double momentum_;
+    std::vector<std::vector<double>> velocity_;
+};
+
+// "adam" or "sgd"; throws std::invalid_argument naming the field otherwise.
+std::unique_ptr<Optimizer> make_optimizer(const std::string& name, double momentum);
+
+}  // namespace qrsim

@@ -1,0 +1,106 @@
+#include "learning_rules/rsnn_stepper.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace qrsim {
+
+void PreparedWeights::prepare(const RsnnWeights& w) {
+    w_in_t = w.w_in.transpose();
+    w_rec_t = w.w_rec.transpose();
+    w_out_t = w.w_out.transpose();
+    b_out = w.b_out;
+}
+
+RsnnStepper::RsnnStepper(const RsnnParams& params, const SpikeFunction& spike_fn)
+    : p_(params), fn_(spike_fn), alpha_(params.alpha()), rho_(params.rho()), kappa_(params.kappa()) {
+    beta_.resize(p_.n_rec);
+    for (int j = 0; j < p_.n_rec; ++j) beta_[j] = p_.is_alif(j) ? p_.beta : 0.0;
+    reset();
+}
+
+void RsnnStepper::reset() {
+    v_.setZero(p_.n_rec);
+    a_.setZero(p_.n_rec);
+    z_.setZero(p_.n_rec);
+    z_prev_.setZero(p_.n_rec);
+    psi_.setZero(p_.n_rec);
+    current_.setZero(p_.n_rec);
+    y_.setZero(p_.n_out);
+    refractory_left_.assign(p_.n_rec, 0);
+    active_.clear();
+    active_prev_.clear();
+}
+
+void RsnnStepper::step(const PreparedWeights& w, const SpikeSample& sample, int t) {
+    z_prev_.swap(z_);
+    active_prev_.swap(active_);
+
+    current_.setZero();
+    for (int e = sample.step_begin[t]; e < sample.step_begin[t + 1]; ++e)
+        current_ += w.w_in_t.row(sample.channels[e]).transpose();
+    for (int i : active_prev_) current_ += z_prev_[i] * w.w_rec_t.row(i).transpose();
+
+    // Reset by subtraction of v_th for the previous step's spike.
+    v_ = alpha_ * v_ + current_ - p_.v_th * z_prev_;
+    a_ = rho_ * a_ + z_prev_;
+
+    active_.clear();
+    const double inv_th = 1.0 / p_.v_th;
+    for (int j = 0; j < p_.n_rec; ++j) {
+        const double x = (v_[j] - p_.v_th - beta_[j] * a_[j]) * inv_th;
+        double z = 0, psi = 0;
+        if (refractory_left_[j] > 0) {
+            --refractory_left_[j];
+        } else if (fn_.smooth) {
+            const double s = 1.0 / (1.0 + std::exp(-x / fn_.smooth_width));
+            z = s;
+            psi = s * (1.0 - s) / fn_.smooth_width * inv_th;
+        } else {
+            z = x >= 0 ? 1.0 : 0.0;
+            psi = p_.gamma * inv_th * std::max(0.0, 1.0 - std::abs(x));
+            if (z != 0) refractory_left_[j] = p_.refractory;
+        }
+        z_[j] = z;
+        psi_[j] = psi;
+        if (z != 0) active_.push_back(j);
+    }
+
+    y_ = kappa_ * y_ + w.b_out;
+    for (int j : active_) y_ += z_[j] * w.w_out_t.row(j).transpose();
+}
+
+ReadoutLoss::ReadoutLoss(const TaskInfo& info, int label)
+    : begin_(info.readout_begin), end_(info.n_steps), label_(label) {
+    if (begin_ < 0 || begin_ >= end_) throw std::invalid_argument("task: empty readout window");
+    weight_ = 1.0 / (end_ - begin_);
+    y_sum_.setZero(info.n_classes);
+}
+
+bool ReadoutLoss::step(int t, const Vector& y, Vector& error) {
+    if (t < begin_ || t >= end_) return false;
+    const double m = y.maxCoeff();
+    error = (y.array() - m).exp();
+    const double sum = error.sum();
+    error /= sum;
+    loss_ -= weight_ * std::log(std::max(error[label_], 1e-300));
+    error[label_] -= 1.0;
+    error *= weight_;
+    y_sum_ += y;
+    return true;
+}
+
+int ReadoutLoss::prediction() const {
+    Eigen::Index k = 0;
+    y_sum_.maxCoeff(&k);
+    return static_cast<int>(k);
+}
+
+void rate_regularisation_gradient(const Vector& spike_counts, int n_steps, double coeff,
+                                  double target_hz, double dt_ms, Vector& dz, double& loss) {
+    const Vector rate_error = spike_counts / n_steps - Vector::Constant(spike_counts.size(), target_hz * dt_ms * 1e-3);
+    loss = 0.5 * coeff * rate_error.squaredNorm();
+    dz = coeff * rate_error / n_steps;
+}
+
+}  // namespace qrsim

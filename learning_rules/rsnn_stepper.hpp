@@ -1,0 +1,85 @@
+// One forward time step of the RSNN, shared by evaluation, BPTT and e-prop so that all
+// three simulate exactly the same network. Input events are sparse (SpikeSample), and
+// recurrent spikes are gathered into an index list, so a step costs O(active x N).
+#pragma once
+
+#include "learning_rules/rsnn.hpp"
+#include "learning_rules/task.hpp"
+
+#include <vector>
+
+namespace qrsim {
+
+// How the spike nonlinearity and its derivative are modelled.
+//  pseudo: z = H(x), psi = gamma/v_th max(0, 1 - |x|)       (Bellec et al. 2020)
+//  smooth: z = sigmoid(x / width), psi = dz/dv exactly      (a smooth relaxation whose exact
+//          gradient finite differences can check)
+// where x = (v - A) / v_th.
+struct SpikeFunction {
+    bool smooth = false;
+    double smooth_width = 0.2;
+};
+
+// Weights arranged for sparse forward access: rows of the transposes are contiguous, so a
+// spike of presynaptic i adds one contiguous row.
+struct PreparedWeights {
+    Matrix w_in_t;   // n_in x n_rec
+    Matrix w_rec_t;  // n_rec x n_rec
+    Matrix w_out_t;  // n_rec x n_out
+    Vector b_out;
+
+    void prepare(const RsnnWeights& w);
+};
+
+class RsnnStepper {
+public:
+    RsnnStepper(const RsnnParams& params, const SpikeFunction& spike_fn = {});
+
+    void reset();
+    // Advances one step with the input events of step t of `sample`.
+    void step(const PreparedWeights& w, const SpikeSample& sample, int t);
+
+    const Vector& z() const { return z_; }          // spikes of this step
+    const Vector& z_prev() const { return z_prev_; }
+    const Vector& psi() const { return psi_; }      // pseudo-derivative dz/dv of this step
+    const Vector& v() const { return v_; }
+    const Vector& a() const { return a_; }
+    const Vector& y() const { return y_; }          // readout
+    const std::vector<int>& active() const { return active_; }  // indices with z != 0
+    const std::vector<int>& active_prev() const { return active_prev_; }
+    const RsnnParams& params() const { return p_; }
+    const Vector& beta() const { return beta_; }    // per neuron: beta for ALIF, 0 for LIF
+
+private:
+    RsnnParams p_;
+    SpikeFunction fn_;
+    double alpha_, rho_, kappa_;
+    Vector beta_;
+    Vector v_, a_, z_, z_prev_, psi_, y_, current_;
+    std::vector<int> refractory_left_;
+    std::vector<int> active_, active_prev_;
+};
+
+// The readout loss of one sample: mean cross-entropy of softmax(y_t) over the readout
+// window. `error` receives dLoss/dy_t for this step (zero outside the window).
+class ReadoutLoss {
+public:
+    ReadoutLoss(const TaskInfo& info, int label);
+    // Returns true when step t is in the readout window (error is then written).
+    bool step(int t, const Vector& y, Vector& error);
+    double loss() const { return loss_; }
+    int prediction() const;  // argmax of the readout summed over the window
+
+private:
+    int begin_, end_, label_;
+    double weight_;
+    double loss_ = 0;
+    Vector y_sum_;
+};
+
+// Firing-rate regularisation: E = c/2 sum_j (f_j - f0)^2 with f_j the sample's mean spikes
+// per step; returns dE/dz_j^t (the same for every t) given the per-neuron spike counts.
+void rate_regularisation_gradient(const Vector& spike_counts, int n_steps, double coeff,
+                                  double target_hz, double dt_ms, Vector& dz, double& loss);
+
+}  // namespace qrsim
