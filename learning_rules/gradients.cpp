@@ -106,17 +106,19 @@ SampleOutcome Bptt::accumulate(const PreparedWeights& w, const SpikeSample& samp
 }
 
 Eprop::Eprop(const RsnnParams& params, const GradientOptions& options)
-    : p_(params), opt_(options), stepper_(params, options.spike_fn), n_pre_(params.n_in + params.n_rec) {
-    ebar_.setZero(p_.n_rec, n_pre_);
+    : p_(params), opt_(options), stepper_(params, options.spike_fn), n_pre_(params.n_in + params.n_rec),
+      n_online_(options.online_traces ? params.n_rec : params.n_alif) {
+    ebar_.setZero(n_online_, n_pre_);
     eps_a_.setZero(p_.n_alif, n_pre_);
     g_.setZero(p_.n_rec, n_pre_);
-    if (opt_.reg_coeff > 0) e_sum_.setZero(p_.n_rec, n_pre_);
+    if (opt_.reg_coeff > 0) e_sum_.setZero(n_online_, n_pre_);
 }
 
 SampleOutcome Eprop::accumulate(const PreparedWeights& w, const Matrix& feedback,
                                 const SpikeSample& sample, const TaskInfo& info, GradientSum& grad) {
     const int T = sample.n_steps();
     const int N = p_.n_rec, n_lif = p_.n_rec - p_.n_alif;
+    const int first_online = N - n_online_;  // rows [first_online, N) keep per-synapse traces
     const double alpha = p_.alpha(), rho = p_.rho(), kappa = p_.kappa();
     const bool reg = opt_.reg_coeff > 0;
 
@@ -129,6 +131,11 @@ SampleOutcome Eprop::accumulate(const PreparedWeights& w, const Matrix& feedback
     if (reg) e_sum_.setZero();
     z_out_trace_.setZero(N);
     spike_count_.setZero(N);
+    if (pre_hist_.rows() < T) {
+        pre_hist_.resize(T, n_pre_);
+        psi_hist_.resize(T, N);
+        signal_hist_.resize(T, N);
+    }
     double one_trace = 0;
 
     for (int t = 0; t < T; ++t) {
@@ -139,35 +146,52 @@ SampleOutcome Eprop::accumulate(const PreparedWeights& w, const Matrix& feedback
         pre_trace_ *= alpha;
         for (int e = sample.step_begin[t]; e < sample.step_begin[t + 1]; ++e) pre_trace_[sample.channels[e]] += 1.0;
         for (int i : stepper_.active_prev()) pre_trace_[p_.n_in + i] += stepper_.z_prev()[i];
+        pre_hist_.row(t) = pre_trace_.transpose();
+        psi_hist_.row(t) = psi.transpose();
 
-        // LIF: e_ji = psi_j pre_i.
-        auto ebar_lif = ebar_.topRows(n_lif);
-        ebar_lif *= kappa;
-        ebar_lif.noalias() += psi.head(n_lif) * pre_trace_.transpose();
-        if (reg) e_sum_.topRows(n_lif).noalias() += psi.head(n_lif) * pre_trace_.transpose();
-        // ALIF: e_ji = psi_j (pre_i - beta eps_a_ji), then the adaptation eligibility advances.
-        for (int r = 0; r < p_.n_alif; ++r) {
-            const int j = n_lif + r;
-            e_row_ = psi[j] * (pre_trace_.transpose() - p_.beta * eps_a_.row(r)).transpose();
-            ebar_.row(j) = kappa * ebar_.row(j) + e_row_.transpose();
-            if (reg) e_sum_.row(j) += e_row_.transpose();
-            eps_a_.row(r) = psi[j] * pre_trace_.transpose() + (rho - psi[j] * p_.beta) * eps_a_.row(r);
+        const bool in_window = loss.step(t, stepper_.y(), err_);
+        if (in_window) learning_signal_.noalias() = feedback * err_;
+        else learning_signal_.setZero(N);
+        signal_hist_.row(t) = learning_signal_.transpose();
+
+        // Online rows: e_ji = psi_j (pre_i - beta_j eps_a_ji), kappa-filtered into ebar; the
+        // ALIF adaptation eligibility then advances.
+        for (int j = first_online; j < N; ++j) {
+            const int r = j - n_lif;  // ALIF index, < 0 for LIF
+            const int o = j - first_online;
+            if (r >= 0) e_row_ = psi[j] * (pre_trace_.transpose() - p_.beta * eps_a_.row(r)).transpose();
+            else e_row_ = psi[j] * pre_trace_;
+            ebar_.row(o) = kappa * ebar_.row(o) + e_row_.transpose();
+            if (reg) e_sum_.row(o) += e_row_.transpose();
+            if (r >= 0) eps_a_.row(r) = psi[j] * pre_trace_.transpose() + (rho - psi[j] * p_.beta) * eps_a_.row(r);
+            if (learning_signal_[j] != 0) g_.row(j) += learning_signal_[j] * ebar_.row(o);
         }
 
         z_out_trace_ = kappa * z_out_trace_ + stepper_.z();
         one_trace = kappa * one_trace + 1.0;
         spike_count_ += stepper_.z();
-
-        if (loss.step(t, stepper_.y(), err_)) {
-            learning_signal_.noalias() = feedback * err_;
-            for (int j = 0; j < N; ++j)
-                if (learning_signal_[j] != 0) g_.row(j) += learning_signal_[j] * ebar_.row(j);
+        if (in_window) {
             grad.g_out_t.noalias() += z_out_trace_ * err_.transpose();
             grad.g_b += one_trace * err_;
         }
     }
     const double reg_loss = regulariser(opt_, p_, spike_count_, T, reg_dz_);
-    if (reg) g_.noalias() += reg_dz_.asDiagonal() * e_sum_;
+    if (!reg) reg_dz_.setZero(N);
+    if (reg) g_.bottomRows(n_online_).noalias() += reg_dz_.tail(n_online_).asDiagonal() * e_sum_;
+
+    // LIF rows without online traces: their eligibility psi_j pre_i factorises, so
+    //   sum_t L_j^t ebar_ji^t = sum_s (sum_{t>=s} kappa^(t-s) L_j^t) psi_j^s pre_i^s,
+    // the same sum reordered into one matrix product per sample.
+    if (first_online > 0) {
+        Vector filtered = Vector::Zero(N);
+        for (int t = T - 1; t >= 0; --t) {
+            filtered = signal_hist_.row(t).transpose() + kappa * filtered;
+            psi_hist_.row(t).head(first_online).array() *=
+                (filtered.head(first_online) + reg_dz_.head(first_online)).transpose().array();
+        }
+        g_.topRows(first_online).noalias() +=
+            psi_hist_.topRows(T).leftCols(first_online).transpose() * pre_hist_.topRows(T);
+    }
 
     grad.g_in_t += g_.leftCols(p_.n_in).transpose();
     grad.g_rec_t += g_.rightCols(N).transpose();

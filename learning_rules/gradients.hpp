@@ -25,6 +25,10 @@ struct GradientOptions {
     bool reset_gradient = false;  // e-prop convention: no gradient through the reset term
     double reg_coeff = 0.0;       // firing-rate regularisation (0: off)
     double reg_rate_hz = 10.0;
+    // e-prop only: keep per-synapse filtered eligibility traces, updated every step, for
+    // every neuron (as a chip would). Off, LIF neurons take an exactly equal reordered sum
+    // (one matrix product per sample); ALIF neurons always run online.
+    bool online_traces = false;
 };
 
 struct SampleOutcome {
@@ -58,18 +62,17 @@ public:
     SampleOutcome accumulate(const PreparedWeights& w, const Matrix& feedback,
                              const SpikeSample& sample, const TaskInfo& info, GradientSum& grad);
 
-    // Per-step view for comparisons with the on-chip rule (valid during/after a sample).
-    const Matrix& filtered_eligibility() const { return ebar_; }  // n_rec x (n_in + n_rec)
-
 private:
     RsnnParams p_;
     GradientOptions opt_;
     RsnnStepper stepper_;
     int n_pre_;
+    int n_online_;       // the last n_online_ neurons keep per-synapse traces
     Vector pre_trace_;   // alpha-filtered presynaptic activity [inputs, recurrent]
-    Matrix ebar_;        // kappa-filtered eligibility, per synapse
+    Matrix ebar_;        // kappa-filtered eligibility of the online rows, per synapse
     Matrix eps_a_;       // ALIF adaptation eligibility, rows of the ALIF neurons only
-    Matrix e_sum_;       // unfiltered eligibility summed over time (for the regulariser)
+    Matrix e_sum_;       // unfiltered eligibility of the online rows summed over time (regulariser)
+    Matrix pre_hist_, psi_hist_, signal_hist_;  // per step, for the reordered LIF sum
     Matrix g_;           // dLoss/d[W_in W_rec], n_rec x n_pre
     Vector z_out_trace_; // kappa-filtered spikes for W_out
     Vector e_row_, err_, learning_signal_, spike_count_, reg_dz_;

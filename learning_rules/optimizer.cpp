@@ -19,8 +19,9 @@ void Adam::step(const std::vector<ParamRef>& params, double learning_rate) {
     bind_state(params, m_);
     bind_state(params, v_);
     ++t_;
-    const double step = learning_rate * std::sqrt(1.0 - std::pow(beta2_, t_)) / (1.0 - std::pow(beta1_, t_));
+    const double bias_correction = std::sqrt(1.0 - std::pow(beta2_, t_)) / (1.0 - std::pow(beta1_, t_));
     for (std::size_t k = 0; k < params.size(); ++k) {
+        const double step = learning_rate / params[k].unit * bias_correction;
         double* w = params[k].value;
         const double* g = params[k].grad;
         double* m = m_[k].data();
@@ -41,9 +42,10 @@ void Sgd::step(const std::vector<ParamRef>& params, double learning_rate) {
         double* w = params[k].value;
         const double* g = params[k].grad;
         double* u = velocity_[k].data();
+        const double step = learning_rate;
         for (std::size_t i = 0; i < params[k].size; ++i) {
             u[i] = momentum_ * u[i] + g[i];
-            w[i] -= learning_rate * u[i];
+            w[i] -= step * u[i];
         }
     }
 }

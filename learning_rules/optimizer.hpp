@@ -13,6 +13,10 @@ struct ParamRef {
     double* value;
     const double* grad;
     std::size_t size;
+    // Weight-space size of one unit of this array. Gradients arrive already scaled to weight
+    // space, so SGD ignores it; Adam steps about lr per parameter whatever the gradient's
+    // size, so it steps lr / unit to move weights as fast in every parameterisation.
+    double unit = 1.0;
 };
 
 class Optimizer {

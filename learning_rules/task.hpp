@@ -45,7 +45,7 @@ struct TaskOptions {
     // fmnist-rows
     std::string rows_code = "crossing";  // "crossing" (up/down threshold crossings) or "level"
     int rows_levels = 4;                 // thresholds per pixel
-    int steps_per_row = 1;
+    int steps_per_row = 2;
     int rows_readout_steps = 4;          // input-free steps at the end, where the loss is taken
     // fmnist-seq
     int seq_thresholds = 40;

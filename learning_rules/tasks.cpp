@@ -3,6 +3,7 @@
 // (split, index) sees bit-identical input on any platform.
 #include "learning_rules/idx.hpp"
 #include "learning_rules/task.hpp"
+#include "learning_rules/task_rate.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -339,7 +340,7 @@ std::string joined_task_names() {
 
 }  // namespace
 
-std::vector<std::string> task_names() { return {"fmnist-rows", "fmnist-seq", "cue-accumulation"}; }
+std::vector<std::string> task_names() { return {"fmnist-rows", "fmnist-seq", "cue-accumulation", "fmnist-rate"}; }
 
 std::unique_ptr<Task> make_task(const TaskOptions& options) {
     // Options are checked before any file is read, so a typo fails fast.
@@ -357,6 +358,7 @@ std::unique_ptr<Task> make_task(const TaskOptions& options) {
         CueAccumulationTask::validate(options);
         return std::make_unique<CueAccumulationTask>(options);
     }
+    if (options.name == "fmnist-rate") return make_rate_task(options);
     fail("unknown task '" + options.name + "' (known: " + joined_task_names() + ")");
 }
 

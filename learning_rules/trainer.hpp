@@ -2,6 +2,7 @@
 // or e-prop, Adam or SGD. Deterministic for a given seed and thread count.
 #pragma once
 
+#include "learning_rules/constraint_spec.hpp"
 #include "learning_rules/rsnn.hpp"
 #include "learning_rules/task.hpp"
 
@@ -21,8 +22,15 @@ struct TrainOptions {
     int epochs = 1;
     double reg_rate_hz = 10.0;           // firing-rate regularisation target
     double reg_coeff = 0.0;              // 0 disables it
-    double lr_decay = 1.0;               // learning rate multiplied by this after each epoch
+    double lr_decay = 0.8;               // learning rate multiplied by this after each epoch
     int threads = 1;
+    // How weights are parameterised and constrained (learning_rules/constrained_group.hpp):
+    // "dense" (plain float), "qr" (Quantized Rewiring), "deepr" (DEEP R), or "prune-round"
+    // (train dense, then keep the largest K entries per neuron rounded to the levels).
+    std::string method = "dense";
+    ConstraintSpec constraint;
+    double deepr_l1 = 1e-5;
+    double deepr_temperature = 1e-12;
 };
 
 // Progress of a running epoch, for the CLI's display.
@@ -45,6 +53,16 @@ struct EpochResult {
     double wall_s = 0;
 };
 
+// How the constraint held: over training (checked after every update) and now.
+struct ConstraintReport {
+    long long violations_during_training = 0;  // sum over updates of weights breaking the spec
+    int max_fanin_during_training = 0;         // the most entries any row could use after an update
+    long long updates_checked = 0;
+    long long violations = 0;                  // of the effective (evaluation) weights now
+    int max_fanin = 0;
+    long long entries = 0;
+};
+
 struct EvalResult {
     double accuracy = 0;
     double loss = 0;
@@ -60,12 +78,20 @@ public:
     Trainer(const RsnnParams& params, const TrainOptions& options, uint64_t seed);
     ~Trainer();
 
-    RsnnWeights& weights();
+    // Restarts training from these weights (e.g. a checkpoint); projects them if constrained.
+    void set_weights(const RsnnWeights& weights);
     const RsnnParams& params() const;
 
     // One pass over the task's training split in a seeded shuffled order.
     EpochResult train_epoch(const Task& task, const ProgressCallback& progress = {});
     EvalResult evaluate(const Task& task, Split split, int max_samples = -1) const;
+
+    // The weights the network runs with at evaluation: quantized to nearest levels under a
+    // constraint, with their levels (scale / bases) per group.
+    RsnnWeights effective_weights() const;
+    GroupQuant hidden_quant() const;   // group [w_in | w_rec]
+    GroupQuant readout_quant() const;  // group w_out
+    ConstraintReport constraint_report() const;
 
 private:
     struct Impl;

@@ -263,6 +263,8 @@ TEST_CASE("fashion-mnist: tasks encode real images as computed independently", "
     o.train_samples = 2;
     o.test_samples = 1;
     o.name = "fmnist-rows";
+    CHECK(make_task(o)->info().n_steps == 28 * 2 + 4);  // the default: two steps per row
+    o.steps_per_row = 1;
     auto rows = make_task(o);
     CHECK(rows->info().n_inputs == 224);
     CHECK(rows->info().n_steps == 32);
@@ -435,7 +437,9 @@ TEST_CASE("tasks: option and sample-count errors name the field", "[data][tasks]
     SpikeSample s;
     CHECK_THROWS_AS(task->encode(Split::test, 1, s), std::out_of_range);
     CHECK_THROWS_AS(task->label(Split::train, -1), std::out_of_range);
-    CHECK(task_names() == std::vector<std::string>{"fmnist-rows", "fmnist-seq", "cue-accumulation"});
+    const std::vector<std::string> names = task_names();
+    for (const char* name : {"fmnist-rows", "fmnist-seq", "cue-accumulation"})
+        CHECK(std::find(names.begin(), names.end(), name) != names.end());
 }
 
 // ---------------------------------------------------------------------------------------

@@ -134,6 +134,7 @@ TEST_CASE("BPTT equals central finite differences on the smooth relaxation", "[g
 }
 
 TEST_CASE("e-prop equals BPTT without recurrent weights", "[gradients]") {
+    for (bool online : {false, true})
     for (int n_alif : {0, 4, 8}) {
         const RsnnParams p = small_params(n_alif);
         const TaskInfo info = small_task(60);
@@ -142,6 +143,7 @@ TEST_CASE("e-prop equals BPTT without recurrent weights", "[gradients]") {
         weights.w_in *= 1.5;  // enough input that the neurons spike and hit refractoriness
         GradientOptions opt;  // pseudo-derivative, no gradient through the reset
         opt.reg_coeff = 0.3;
+        opt.online_traces = online;
 
         PreparedWeights w;
         w.prepare(weights);
@@ -152,7 +154,7 @@ TEST_CASE("e-prop equals BPTT without recurrent weights", "[gradients]") {
         Eprop eprop(p, opt);
         const SampleOutcome a = bptt.accumulate(w, s, info, g_bptt);
         const SampleOutcome b = eprop.accumulate(w, w.w_out_t, s, info, g_eprop);
-        INFO("ALIF neurons: " << n_alif << ", spikes: " << a.spikes);
+        INFO("ALIF neurons: " << n_alif << ", online traces: " << online << ", spikes: " << a.spikes);
         CHECK(a.spikes > 20);
         CHECK(a.loss == Approx(b.loss).epsilon(1e-12));
         CHECK(relative_error(g_eprop.g_in_t, g_bptt.g_in_t) < 1e-9);

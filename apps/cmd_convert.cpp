@@ -1,0 +1,269 @@
+// qrsim convert: train (or load) a float ANN on Fashion-MNIST, convert it layer by layer into
+// a constrained spiking network for the tile (learning_rules/layerwise_conversion.hpp),
+// evaluate the float SNN on the test split and write a checkpoint `qrsim eval/run --net`
+// load (task fmnist-rate) and a report.
+#include "apps/cli.hpp"
+#include "apps/config.hpp"
+#include "apps/flags.hpp"
+#include "apps/report.hpp"
+#include "learning_rules/layerwise_conversion.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+namespace qrsim::app {
+
+namespace {
+
+struct ConvertCommand {
+    std::string ann = "mlp";
+    std::string ann_load, ann_save;
+    int ann_epochs = 10;
+    int ann_fanin = 0;
+    std::string constraint = "uniform";
+    int fanin = 64;
+    int weight_bits = 4;
+    std::string prune_to;
+    std::string method = "fit";
+    std::string solver = "lsq";
+    int samples = 1500;
+    int test_samples = -1;
+    std::string data_dir = TaskOptions{}.data_dir;
+    std::string latency_sweep;
+    std::string checkpoint, report;
+    uint64_t seed = 1;
+    int threads = 2;
+};
+
+// "128,64" (neurons per hidden layer) or one fraction "0.5" of every hidden layer.
+std::vector<int> parse_prune(const std::string& text, const Ann& ann) {
+    std::vector<int> sizes;
+    if (text.empty()) return sizes;
+    const int hidden = static_cast<int>(ann.layers.size()) - 1;
+    if (text.find(',') == std::string::npos && text.find('.') != std::string::npos) {
+        const double f = std::stod(text);
+        if (!(f > 0 && f <= 1)) throw UsageError("--prune-to " + text + ": a fraction must be in (0, 1]");
+        for (int l = 0; l < hidden; ++l) sizes.push_back(std::max(1, static_cast<int>(std::lround(f * ann.layers[l].n_out))));
+        return sizes;
+    }
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) {
+        int n = 0;
+        try {
+            n = std::stoi(item);
+        } catch (const std::exception&) {
+            throw UsageError("--prune-to " + text + ": '" + item + "' is not a number");
+        }
+        const int l = static_cast<int>(sizes.size());
+        if (l >= hidden || n < 1 || n > ann.layers[l].n_out)
+            throw UsageError("--prune-to " + text + ": hidden layer " + std::to_string(l) + " has " +
+                             (l < hidden ? std::to_string(ann.layers[l].n_out) : std::string("no")) + " neurons");
+        sizes.push_back(n);
+    }
+    return sizes;
+}
+
+Config checkpoint_config(const ConvertCommand& cmd, const RsnnParams& p, const std::string& source) {
+    RawConfig raw;
+    raw.set("task.name", std::string("fmnist-rate"), source);
+    raw.set("task.data_dir", cmd.data_dir, source);
+    raw.set("network.neurons", int64_t{p.n_rec}, source);
+    raw.set("network.alif", int64_t{0}, source);
+    raw.set("network.tau_m", p.tau_m, source);
+    raw.set("network.tau_out", p.tau_out, source);
+    raw.set("network.v_th", p.v_th, source);
+    raw.set("network.beta", p.beta, source);
+    raw.set("network.refractory", int64_t{p.refractory}, source);
+    raw.set("train.seed", static_cast<int64_t>(cmd.seed), source);
+    Config config = resolve(raw);
+    config.network = p;
+    return config;
+}
+
+void run_convert(const ConvertCommand& cmd) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen, also in a log
+    const auto start = std::chrono::steady_clock::now();
+    if (!cmd.report.empty() && cmd.report == cmd.checkpoint)
+        throw UsageError("--report and --checkpoint name the same file " + cmd.report);
+    prepare_output(cmd.checkpoint, "--checkpoint");
+    prepare_output(cmd.report, "--report");
+    prepare_output(cmd.ann_save, "--ann-save");
+
+    ConversionOptions o;
+    try {
+        o.spec.kind = weight_kind_from_string(cmd.constraint);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(std::string("--constraint: ") + e.what());
+    }
+    o.spec.fanin = cmd.fanin;
+    o.spec.weight_bits = cmd.weight_bits;
+    o.method = cmd.method;
+    o.solver = cmd.solver;
+    o.samples = cmd.samples;
+    o.seed = cmd.seed;
+    o.threads = cmd.threads;
+
+    TaskOptions task_options;
+    task_options.name = "fmnist-rate";
+    task_options.data_dir = cmd.data_dir;
+    task_options.test_samples = cmd.test_samples;
+    const std::unique_ptr<Task> task = make_task(task_options);
+    const ImageSet train = load_fmnist_images(cmd.data_dir, Split::train);
+    const ImageSet test = load_fmnist_images(cmd.data_dir, Split::test, cmd.test_samples);
+
+    Ann ann;
+    const auto ann_start = std::chrono::steady_clock::now();
+    if (!cmd.ann_load.empty()) {
+        ann = load_ann(cmd.ann_load);
+        std::printf("ann %s loaded from %s\n", ann.name.c_str(), cmd.ann_load.c_str());
+    } else {
+        ann = ann_preset(cmd.ann, train.rows, train.cols, cmd.seed);
+        AnnTrainOptions t;
+        t.epochs = cmd.ann_epochs;
+        t.fanin = cmd.ann_fanin;
+        t.seed = cmd.seed;
+        std::printf("training ann %s: %d epochs on %d images%s\n", ann.name.c_str(), t.epochs,
+                    static_cast<int>(train.x.rows()),
+                    cmd.ann_fanin > 0 ? (", fan-in " + std::to_string(cmd.ann_fanin)).c_str() : "");
+        train_ann(ann, train, t);
+        if (!cmd.ann_save.empty()) save_ann(cmd.ann_save, ann);
+    }
+    const double ann_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ann_start).count();
+    if (ann.n_in() != train.x.cols()) throw std::runtime_error("the ANN's input size differs from the images'");
+    o.prune_to = parse_prune(cmd.prune_to, ann);
+    const std::vector<int> ann_pred = ann.predict(test.x);
+    const double ann_accuracy = ann.accuracy(test);
+    std::printf("ann %s: test accuracy %.2f %%\n", ann.name.c_str(), 100 * ann_accuracy);
+
+    const auto convert_start = std::chrono::steady_clock::now();
+    ConversionResult r;
+    try {
+        r = convert_ann(ann, train, *task, o);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
+    const double convert_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - convert_start).count();
+    for (const LayerFit& f : r.layers)
+        std::printf("  %-8s %4d -> %4d neurons, max fan-in %3d, rms error %.4f v_th/step (rel %.3f, relaxed %.4f), %.1f s\n",
+                    f.name.c_str(), f.ann_units, f.neurons, f.max_fanin, f.rms_error, f.rel_error, f.relaxed_rms_error,
+                    f.seconds);
+    std::printf("converted (%s, %s, K=%d) in %.1f s; constraint violations: hidden %lld, readout %lld\n",
+                cmd.method.c_str(), cmd.constraint.c_str(), cmd.fanin, convert_seconds, r.hidden_check.violations,
+                r.readout_check.violations);
+
+    const auto eval_start = std::chrono::steady_clock::now();
+    std::vector<int> indices(task->size(Split::test));
+    for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int>(i);
+    const SnnRun run = simulate_snn(r.checkpoint.params, r.checkpoint.weights, *task, Split::test, indices, {}, cmd.threads);
+    int correct = 0, agree = 0;
+    for (size_t i = 0; i < indices.size(); ++i) {
+        correct += run.predictions[i] == task->label(Split::test, indices[i]);
+        agree += run.predictions[i] == ann_pred[i];
+    }
+    const double n_test = static_cast<double>(indices.size());
+    const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("snn: test accuracy %.2f %% (ann %.2f %%), agreement %.2f %% on %d images, %d steps per image, %.1f s\n",
+                100 * correct / n_test, 100 * ann_accuracy, 100 * agree / n_test, static_cast<int>(n_test),
+                o.coding.steps, eval_seconds);
+
+    // The same network presented for other times T (readout window from T/4): latency vs accuracy.
+    nlohmann::json sweep = nlohmann::json::array();
+    std::stringstream steps_list(cmd.latency_sweep);
+    for (std::string item; std::getline(steps_list, item, ',');) {
+        RateCoding coding;
+        coding.steps = std::stoi(item);
+        coding.readout_begin = std::max(r.pipeline_delay + 1, coding.steps / 4);
+        const std::unique_ptr<Task> t = make_rate_task(task_options, coding);
+        const SnnRun s = simulate_snn(r.checkpoint.params, r.checkpoint.weights, *t, Split::test, indices, {}, cmd.threads);
+        int c = 0, a = 0;
+        for (size_t i = 0; i < indices.size(); ++i) {
+            c += s.predictions[i] == t->label(Split::test, indices[i]);
+            a += s.predictions[i] == ann_pred[i];
+        }
+        std::printf("  T = %4d steps: accuracy %.2f %%, agreement %.2f %%\n", coding.steps, 100 * c / n_test, 100 * a / n_test);
+        sweep.push_back({{"steps", coding.steps}, {"readout_begin", coding.readout_begin}, {"test_accuracy", c / n_test},
+                         {"agreement", a / n_test}});
+    }
+
+    const Config config = checkpoint_config(cmd, r.checkpoint.params, "qrsim convert");
+    if (!cmd.checkpoint.empty()) {
+        r.checkpoint.config = config_to_json(config);
+        save_checkpoint(cmd.checkpoint, r.checkpoint);
+        std::printf("checkpoint: %s\n", cmd.checkpoint.c_str());
+    }
+    if (!cmd.report.empty()) {
+        nlohmann::json report = base_report("convert", config);
+        report["test_accuracy"] = correct / n_test;
+        report["test_samples"] = static_cast<int>(n_test);
+        report["wall_time_s"] = wall;
+        report["ann"] = ann.name;
+        report["ann_accuracy"] = ann_accuracy;
+        report["ann_train_s"] = ann_seconds;
+        report["agreement"] = agree / n_test;
+        report["latency_steps"] = o.coding.steps;
+        report["readout_begin"] = o.coding.readout_begin;
+        report["pipeline_delay_steps"] = r.pipeline_delay;
+        report["convert_s"] = convert_seconds;
+        report["eval_s"] = eval_seconds;
+        report["conversion"] = {{"method", cmd.method}, {"solver", cmd.solver}, {"constraint", cmd.constraint},
+                                {"fanin", cmd.fanin}, {"weight_bits", cmd.weight_bits}, {"samples", cmd.samples},
+                                {"ann_fanin", cmd.ann_fanin}, {"prune_to", o.prune_to}};
+        nlohmann::json layers = nlohmann::json::array();
+        for (const LayerFit& f : r.layers)
+            layers.push_back({{"name", f.name}, {"ann_units", f.ann_units}, {"neurons", f.neurons},
+                              {"rate_scale", f.rate_scale}, {"rms_error", f.rms_error}, {"rel_error", f.rel_error},
+                              {"relaxed_rms_error", f.relaxed_rms_error}, {"max_fanin", f.max_fanin},
+                              {"seconds", f.seconds}});
+        report["layers"] = layers;
+        report["latency_sweep"] = sweep;
+        report["constraint_violations"] = {{"hidden", r.hidden_check.violations},
+                                           {"readout", r.readout_check.violations}};
+        report["checkpoint"] = cmd.checkpoint.empty() ? nlohmann::json() : nlohmann::json(cmd.checkpoint);
+        write_report(cmd.report, report);
+        std::printf("report: %s\n", cmd.report.c_str());
+    }
+}
+
+}  // namespace
+
+void register_convert(CLI::App& app) {
+    auto cmd = std::make_shared<ConvertCommand>();
+    CLI::App* sub = app.add_subcommand("convert", "Convert a trained ANN into a constrained SNN for the tile");
+    sub->add_option("--ann", cmd->ann, "ANN to train: mlp (784-256-128-10) or cnn")
+        ->check(CLI::IsMember({"mlp", "cnn"}))
+        ->capture_default_str();
+    sub->add_option("--ann-load", cmd->ann_load, "load the ANN from this file instead of training")->type_name("FILE");
+    sub->add_option("--ann-save", cmd->ann_save, "save the trained ANN here")->type_name("FILE");
+    sub->add_option("--ann-epochs", cmd->ann_epochs, "ANN training epochs")->check(CLI::Range(1, 1000))->capture_default_str();
+    sub->add_option("--ann-fanin", cmd->ann_fanin, "train the ANN's dense layers with this fan-in (0: dense)")
+        ->check(CLI::Range(0, 100000))
+        ->capture_default_str();
+    sub->add_option("--constraint", cmd->constraint, "weights: none, uniform or dynapse2")
+        ->check(CLI::IsMember({"none", "uniform", "dynapse2"}))
+        ->capture_default_str();
+    sub->add_option("--fanin", cmd->fanin, "K: CAM entries per neuron (0: unlimited)")->check(CLI::Range(0, 100000))->capture_default_str();
+    sub->add_option("--weight-bits", cmd->weight_bits, "uniform code bits")->check(CLI::Range(2, 16))->capture_default_str();
+    sub->add_option("--prune-to", cmd->prune_to, "hidden layer sizes after node pruning: N1,N2,... or a fraction like 0.5")
+        ->type_name("SIZES");
+    sub->add_option("--method", cmd->method, "fit (layer-wise constrained fit) or naive (scale and round)")
+        ->check(CLI::IsMember({"fit", "naive"}))
+        ->capture_default_str();
+    sub->add_option("--solver", cmd->solver, "fit: lsq (bounded least squares), l1 or linf (LP, Clp)")
+        ->check(CLI::IsMember({"lsq", "l1", "linf"}))
+        ->capture_default_str();
+    sub->add_option("--samples", cmd->samples, "K_s: training images the fit samples")->check(CLI::Range(10, 60000))->capture_default_str();
+    sub->add_option("--test-samples", cmd->test_samples, "test images to evaluate (-1: all)")->capture_default_str();
+    sub->add_option("--data-dir", cmd->data_dir, "Fashion-MNIST directory")->capture_default_str();
+    sub->add_option("--seed", cmd->seed, "seed of the ANN and the sampling")->capture_default_str();
+    sub->add_option("--threads", cmd->threads, "threads")->check(CLI::Range(1, 64))->capture_default_str();
+    sub->add_option("--latency-sweep", cmd->latency_sweep, "also evaluate with these presentation times T")
+        ->type_name("T1,T2,...");
+    sub->add_option("--checkpoint", cmd->checkpoint, "write the converted network here")->type_name("FILE.json");
+    sub->add_option("--report", cmd->report, "write a JSON report here")->type_name("FILE.json");
+    sub->callback([cmd] { run_convert(*cmd); });
+}
+
+}  // namespace qrsim::app

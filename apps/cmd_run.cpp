@@ -1,0 +1,199 @@
+// qrsim run: inference of a trained constrained network on the SystemC tile(s).
+//
+//   qrsim run --hw configs/hw/dynapse2.toml --net CHECKPOINT [--task fmnist-rows]
+//             [--test-samples N] [--report R.json] [--vcd FILE [--vcd-neurons 0,1,2]]
+//
+// The checkpoint's weights are decomposed into CAM entries (hw_models/checkpoint_loader),
+// written into the tiles through their checked interface, and the test split runs sample
+// by sample as AER input. Prints accuracy (tile and float), energy per inference by action
+// (pJ), memory by component (bits), SOPs and simulated time.
+//
+// SystemC needs its kernel started by sc_elab_and_sim, which calls sc_main: the command's
+// callback stores the parsed command, starts the kernel, and sc_main (below) runs it.
+// Exceptions cross back to run_cli so errors keep the CLI's one-line format and exit codes.
+#include "apps/cli.hpp"
+#include "apps/flags.hpp"
+#include "apps/progress.hpp"
+#include "apps/report.hpp"
+#include "hw_models/checkpoint_loader.hpp"
+#include "hw_models/chip.hpp"
+#include "learning_rules/checkpoint.hpp"
+#include "learning_rules/trainer.hpp"
+
+#include <systemc>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <sstream>
+
+namespace qrsim::app {
+
+namespace {
+
+struct RunCommand {
+    ConfigFlags flags;
+    std::string hw = "dynapse2";
+    std::string net;
+    std::string report;
+    std::string vcd;
+    std::string vcd_neurons;
+};
+
+const RunCommand* g_pending = nullptr;
+std::exception_ptr g_error;
+
+std::vector<int> parse_neuron_list(const std::string& text) {
+    std::vector<int> out;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        try {
+            out.push_back(std::stoi(item));
+        } catch (const std::exception&) {
+            throw UsageError("--vcd-neurons: '" + item + "' is not a neuron index (expected e.g. 0,1,2)");
+        }
+    }
+    return out;
+}
+
+void run_on_tile(const RunCommand& cmd) {
+    const auto start = std::chrono::steady_clock::now();
+    const Checkpoint cp = load_checkpoint(cmd.net);
+    Config config = cmd.flags.resolve(raw_from_json(cp.config, "checkpoint " + cmd.net + " config"));
+    config.network = cp.params;
+    prepare_output(cmd.report, "--report");
+    HwConfig hw = load_hw_config(cmd.hw);
+    if (!cmd.vcd.empty()) {
+        prepare_output(cmd.vcd, "--vcd");
+        hw.vcd_file = cmd.vcd;
+        hw.vcd_neurons = cmd.vcd_neurons.empty() ? std::vector<int>{0, 1, 2, 3} : parse_neuron_list(cmd.vcd_neurons);
+    }
+    const EnergyTable energy_table = EnergyTable::load(hw.energy_table);
+
+    const std::unique_ptr<Task> task = make_task(config.task);
+    const TaskInfo& info = task->info();
+    if (info.n_inputs != cp.params.n_in || info.n_classes != cp.params.n_out)
+        throw std::runtime_error("network in " + cmd.net + " has " + std::to_string(cp.params.n_in) + " inputs and " +
+                                 std::to_string(cp.params.n_out) + " outputs, task " + info.name + " has " +
+                                 std::to_string(info.n_inputs) + " and " + std::to_string(info.n_classes));
+    const TileNetwork net = network_from_checkpoint(cp, hw);
+    Chip chip(hw, net, "chip");
+    const int n = task->size(Split::test);
+    std::fprintf(stderr, "qrsim run: %s on %s (%d tile%s, K=%d), %d neurons + %d readout, %zu CAM entries, %d test samples\n",
+                 info.name.c_str(), hw.name.c_str(), hw.tiles(), hw.tiles() == 1 ? "" : "s", hw.fanin, net.n_rec,
+                 net.n_out, net.n_entries(), n);
+
+    int correct = 0;
+    SpikeSample sample;
+    {
+        ProgressDisplay progress(stderr);
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < n; ++i) {
+            task->encode(Split::test, i, sample);
+            correct += chip.run_sample(sample, info.readout_begin).prediction == sample.label;
+            Progress p;
+            p.epoch = 1;
+            p.epochs = 1;
+            p.samples_done = i + 1;
+            p.samples_total = n;
+            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            p.samples_per_s = s > 0 ? (i + 1) / s : 0;
+            p.running_accuracy = double(correct) / (i + 1);
+            progress.update(p);
+        }
+        progress.finish_line();
+    }
+    chip.close_trace();
+    const double accuracy = n > 0 ? double(correct) / n : 0;
+
+    // The float network the tile was loaded from, on the same samples.
+    Trainer trainer(cp.params, config.train, config.seed);
+    trainer.set_weights(cp.weights);
+    const EvalResult fl = trainer.evaluate(*task, Split::test);
+
+    const ActionCounters counters = chip.counters();
+    const auto energy = energy_table.energy_pj(counters);
+    const MemoryMap memory = chip.memory();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double per = n > 0 ? 1.0 / n : 0;
+
+    std::printf("tile accuracy %.2f %% (float %.2f %%) on %d test samples of %s\n", 100 * accuracy, 100 * fl.accuracy, n,
+                info.name.c_str());
+    std::printf("energy per inference (pJ, table %s):\n", energy_table.name().c_str());
+    for (const auto& [name, pj] : energy)
+        if (name != "total") std::printf("  %-16s %14.1f\n", name.c_str(), pj * per);
+    std::printf("  %-16s %14.1f\n", "total", energy.at("total") * per);
+    std::printf("memory (bits, %d tile%s):\n", hw.tiles(), hw.tiles() == 1 ? "" : "s");
+    for (const auto& [name, bits] : memory.bits) std::printf("  %-16s %14lld\n", name.c_str(), static_cast<long long>(bits));
+    std::printf("SOPs %llu (%.0f per inference), simulated time %.3f s, wall time %.1f s\n",
+                static_cast<unsigned long long>(counters[Action::sop]), counters[Action::sop] * per, chip.sim_time_s(), wall);
+    if (!hw.vcd_file.empty()) std::printf("vcd: %s\n", hw.vcd_file.c_str());
+
+    if (!cmd.report.empty()) {
+        nlohmann::json report = base_report("run", config);
+        report["test_accuracy"] = accuracy;
+        report["float_test_accuracy"] = fl.accuracy;
+        report["test_samples"] = n;
+        nlohmann::json e = nlohmann::json::object(), e_inf = nlohmann::json::object();
+        for (const auto& [name, pj] : energy) {
+            e[name] = pj;
+            e_inf[name] = pj * per;
+        }
+        report["energy_pj"] = e;
+        report["energy_per_inference_pj"] = e_inf;
+        nlohmann::json m = nlohmann::json::object();
+        for (const auto& [name, bits] : memory.bits) m[name] = bits;
+        report["memory_bits"] = m;
+        nlohmann::json c = nlohmann::json::object();
+        for (int a = 0; a < kActionCount; ++a) c[action_name(static_cast<Action>(a))] = counters.n[a];
+        report["actions"] = c;
+        report["sops"] = counters[Action::sop];
+        report["sim_time_s"] = chip.sim_time_s();
+        report["wall_time_s"] = wall;
+        report["hw"] = {{"name", hw.name}, {"source", hw.source}, {"tiles", hw.tiles()}, {"fanin", hw.fanin}};
+        report["checkpoint"] = cmd.net;
+        write_report(cmd.report, report);
+        std::printf("report: %s\n", cmd.report.c_str());
+    }
+}
+
+}  // namespace
+
+void register_run(CLI::App& app) {
+    auto cmd = std::make_shared<RunCommand>();
+    CLI::App* sub = app.add_subcommand("run", "Run inference of a trained network on the SystemC tile(s)");
+    sub->add_option("--hw", cmd->hw, "hardware preset name or file (configs/hw/*.toml)")->type_name("PRESET|FILE");
+    sub->add_option("--net", cmd->net, "checkpoint of a network trained under the tile's constraint")
+        ->type_name("FILE")
+        ->required();
+    cmd->flags.add_to(*sub, ConfigFlags::data);
+    sub->add_option("--report", cmd->report, "write a JSON report here")->type_name("FILE.json");
+    sub->add_option("--vcd", cmd->vcd, "write spikes and membranes of a few neurons to this VCD file (GTKWave)")
+        ->type_name("FILE.vcd");
+    sub->add_option("--vcd-neurons", cmd->vcd_neurons, "neurons to trace (default 0,1,2,3)")->type_name("LIST");
+    sub->callback([cmd] {
+        g_pending = cmd.get();
+        g_error = nullptr;
+        setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+        char arg0[] = "qrsim";
+        char* argv[] = {arg0, nullptr};
+        sc_core::sc_elab_and_sim(1, argv);
+        g_pending = nullptr;
+        if (g_error) std::rethrow_exception(g_error);
+    });
+}
+
+}  // namespace qrsim::app
+
+// Entry point SystemC's kernel calls from sc_elab_and_sim (see the header comment).
+int sc_main(int, char**) {
+    try {
+        if (qrsim::app::g_pending) qrsim::app::run_on_tile(*qrsim::app::g_pending);
+    } catch (...) {
+        qrsim::app::g_error = std::current_exception();
+    }
+    return 0;
+}

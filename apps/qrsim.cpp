@@ -1,0 +1,11 @@
+// qrsim: the one command-line tool. Subcommands are in apps/cmd_<name>.cpp.
+#include "apps/cli.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"qrsim: simulator of a neuromorphic tile that learns on chip", "qrsim"};
+    app.require_subcommand(1);
+    qrsim::app::register_train(app);
+    qrsim::app::register_eval(app);
+    qrsim::app::register_convert(app);
+    return qrsim::app::run_cli(app, argc, argv);
+}

@@ -1,0 +1,25 @@
+#include "apps/report.hpp"
+
+#include "learning_rules/atomic_file.hpp"
+
+namespace qrsim::app {
+
+nlohmann::json base_report(const std::string& command, const Config& config) {
+    return {
+        {"command", command},
+        {"test_accuracy", nullptr},
+        {"train_accuracy", nullptr},
+        {"train_samples_per_s", nullptr},
+        {"epochs", 0},
+        {"seed", config.seed},
+        {"wall_time_s", nullptr},
+        {"config", config_to_json(config)},
+        {"epoch_history", nlohmann::json::array()},
+    };
+}
+
+void write_report(const std::string& path, const nlohmann::json& report) {
+    write_file_atomically(path, report.dump(2) + "\n");
+}
+
+}  // namespace qrsim::app

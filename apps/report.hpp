@@ -1,0 +1,20 @@
+// The machine-readable report every qrsim command writes with --report FILE.json.
+// Shared keys: test_accuracy, train_accuracy, train_samples_per_s, epochs, seed,
+// wall_time_s, config (the resolved config), epoch_history; null where a command has
+// no such figure (eval does not train). Commands add their own keys next to them.
+#pragma once
+
+#include "apps/config.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace qrsim::app {
+
+// The shared keys, figures null, config and seed filled in.
+nlohmann::json base_report(const std::string& command, const Config& config);
+
+// Pretty-printed, written atomically.
+void write_report(const std::string& path, const nlohmann::json& report);
+
+}  // namespace qrsim::app

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Bad input must give a non-zero exit, exactly one "qrsim: error:" line on stderr naming
+# the problem, and no report, checkpoint or temporary file left behind.
+# Usage: cli_errors.sh QRSIM_BINARY SOURCE_DIR
+set -euo pipefail
+qrsim=$1
+data=${QRSIM_DATA:-/usr/share/datasets/fashion-mnist}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+out=$tmp/out
+failures=0
+
+# expect CODE REGEX ARGS... : runs qrsim ARGS with outputs in $out and checks the result.
+expect() {
+    local want=$1 regex=$2
+    shift 2
+    rm -rf "$out" && mkdir -p "$out"
+    local code=0
+    "$qrsim" "$@" >"$tmp/stdout" 2>"$tmp/stderr" || code=$?
+    local problem=""
+    if [[ $code -ne $want ]]; then problem="exit code $code, expected $want"
+    elif [[ $(wc -l <"$tmp/stderr") -ne 1 ]]; then problem="stderr is not exactly one line"
+    elif ! grep -q '^qrsim: error: ' "$tmp/stderr"; then problem="no 'qrsim: error:' line"
+    elif ! grep -Eq -- "$regex" "$tmp/stderr"; then problem="error does not match /$regex/"
+    elif [[ -n $(ls -A "$out") ]]; then problem="left files behind: $(ls -A "$out" | tr '\n' ' ')"
+    fi
+    if [[ -n $problem ]]; then
+        echo "FAIL qrsim $*: $problem" >&2
+        sed 's/^/  stderr: /' "$tmp/stderr" >&2
+        failures=$((failures + 1))
+    else
+        echo "ok   $(cat "$tmp/stderr")"
+    fi
+}
+outputs=(--report "$out/r.json" --checkpoint "$out/net.json")
+train() { expect "$1" "$2" train "${@:3}" "${outputs[@]}"; }
+
+# Config file errors (exit 2).
+printf '[network]\nnuerons = 64\n' >"$tmp/unknown_key.toml"
+train 2 'unknown_key\.toml:2: unknown key network\.nuerons \(allowed in \[network\]: neurons, alif' \
+    --config "$tmp/unknown_key.toml"
+printf '[netwrk]\nneurons = 64\n' >"$tmp/unknown_table.toml"
+train 2 'unknown table \[netwrk\] \(allowed: task, network, train, constraint\)' --config "$tmp/unknown_table.toml"
+printf '[network]\ntau_m = -1.5\n' >"$tmp/range.toml"
+train 2 'network\.tau_m = -1\.5 is out of range \(allowed: > 0' --config "$tmp/range.toml"
+printf '[train]\nepochs = "ten"\n' >"$tmp/type.toml"
+train 2 'train\.epochs must be an integer, got "ten"' --config "$tmp/type.toml"
+printf '[train]\nepochs = \n' >"$tmp/syntax.toml"
+train 2 'syntax\.toml:2:' --config "$tmp/syntax.toml"
+train 2 'cannot read config .*missing\.toml' --config "$tmp/missing.toml"
+
+# Flag errors (exit 2).
+train 2 'network\.neurons = 5000 is out of range \(allowed: 1\.\.4096\)' --neurons 5000
+train 2 'network\.alif = 20 is out of range \(allowed: 0\.\.network\.neurons = 10\)' --neurons 10 --alif 20
+train 2 'train\.batch_size = 0 is out of range \(allowed: 1\.\.4096\)' --batch 0
+train 2 'train\.learning_rate must be a number, got .abc.' --lr abc
+train 2 'train\.rule = "hebb" is out of range \(allowed: one of bptt, eprop\)' --rule hebb
+train 2 'train\.feedback = "x" is out of range' --feedback x
+train 2 'train\.threads = 65 is out of range \(allowed: 1\.\.64\)' --threads 65
+train 2 'task\.test_samples = 0 is out of range' --test-samples 0
+train 2 'task\.name = "mnist" is out of range \(allowed: one of fmnist-rows' --task mnist
+train 2 'unknown key train\.nope' --set train.nope=1
+train 2 'bogus' --bogus
+expect 2 'subcommand' "${outputs[@]:0:2}"
+expect 2 'net' eval --report "$out/r.json"
+expect 2 'name the same file' train --report "$out/same.json" --checkpoint "$out/same.json"
+mkdir -p "$tmp/adir"
+expect 2 'adir: is a directory' train --report "$tmp/adir"
+
+# Dataset errors (exit 1): detected before training starts.
+train 1 "$tmp/nope" --data "$tmp/nope"
+mkdir -p "$tmp/truncated" "$tmp/wrong"
+cp "$data"/*.gz "$tmp/truncated/"
+head -c 2000 "$data/train-images-idx3-ubyte.gz" >"$tmp/truncated/train-images-idx3-ubyte.gz"
+train 1 'train-images-idx3-ubyte\.gz' --data "$tmp/truncated"
+cp "$data"/*.gz "$tmp/wrong/"
+echo "not an IDX file" | gzip >"$tmp/wrong/train-labels-idx1-ubyte.gz"
+train 1 'train-labels-idx1-ubyte\.gz' --data "$tmp/wrong"
+
+# A corrupt checkpoint (exit 1).
+echo '{"format": "qrsim-rsnn", "version": 1, "params": {}}' >"$tmp/corrupt.json"
+expect 1 'checkpoint .*corrupt\.json: missing field params\.n_in' eval --net "$tmp/corrupt.json" --report "$out/r.json"
+
+if [[ $failures -ne 0 ]]; then
+    echo "$failures case(s) failed" >&2
+    exit 1
+fi
+echo "all error cases passed"

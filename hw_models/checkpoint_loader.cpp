@@ -1,0 +1,45 @@
+#include "hw_models/checkpoint_loader.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace qrsim {
+TileNetwork network_from_checkpoint(const Checkpoint& ck, const HwConfig& hw) {
+    const CheckpointConstraint cc = constraint_from_extra(ck.extra);
+    if (cc.spec.kind != hw.kind)
+        throw std::runtime_error("checkpoint constraint kind " + to_string(cc.spec.kind) +
+                                 " differs from the hw config's synapse.kind = " + to_string(hw.kind));
+    if (cc.spec.fanin <= 0 || cc.spec.fanin > hw.fanin)
+        throw std::runtime_error("checkpoint constraint fanin K=" + std::to_string(cc.spec.fanin) +
+                                 " exceeds the tile's CAM size synapse.fanin = " + std::to_string(hw.fanin));
+    const RsnnParams& p = ck.params;
+    const RsnnWeights& w = ck.weights;
+    TileNetwork net;
+    net.n_in = p.n_in;
+    net.n_rec = p.n_rec;
+    net.n_alif = p.n_alif;
+    net.n_out = p.n_out;
+    set_neuron_configs(p, hw, net);
+    net.hidden = make_group_lut(cc.hidden, hw, "hidden");
+    net.out = make_group_lut(cc.readout, hw, "readout");
+    net.fanin.resize(net.n_neurons());
+    for (int j = 0; j < p.n_rec; ++j)
+        for (int pre = 0; pre < p.n_in + p.n_rec; ++pre) {
+            const double x = pre < p.n_in ? w.w_in(j, pre) : w.w_rec(j, pre - p.n_in);
+            if (x != 0.0) decompose(cc.hidden, x, pre, net.fanin[j]);
+        }
+    for (int o = 0; o < p.n_out; ++o)
+        for (int j = 0; j < p.n_rec; ++j)
+            if (w.w_out(o, j) != 0.0) decompose(cc.readout, w.w_out(o, j), p.n_in + j, net.fanin[p.n_rec + o]);
+    for (int o = 0; o < p.n_out; ++o) {
+        const long long b = std::llround(std::ldexp(w.b_out[o], hw.membrane_frac_bits));
+        if (!fw::fits_signed(b, hw.membrane_bits))
+            throw std::runtime_error("readout bias " + std::to_string(o) + " = " + std::to_string(w.b_out[o]) +
+                                     " does not fit neuron.membrane_bits = " + std::to_string(hw.membrane_bits));
+        net.bias.push_back(static_cast<int32_t>(b));
+    }
+    check_fits(net, hw);
+    return net;
+}
+
+}  // namespace qrsim

@@ -1,0 +1,104 @@
+#include "hw_models/chip.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace qrsim {
+
+Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
+    : hw_(hw), n_out_(net.n_out), n_rec_(net.n_rec) {
+    check_capacity(hw);
+    check_fits(net, hw);
+    router_ = std::make_unique<MeshRouter>((name + "_router").c_str(), hw);
+    input_ = std::make_unique<AerInput>((name + "_aer_input").c_str(), hw);
+    input_->out.bind(*router_->in[router_->input_port()]);
+    const int npt = hw.neurons_per_tile();
+    for (int t = 0; t < hw.tiles(); ++t) {
+        const std::string tile_name = name + "_tile" + std::to_string(t);
+        tiles_.push_back(std::make_unique<Tile>(tile_name.c_str(), hw, t));
+        Tile& tile = *tiles_.back();
+        tile.aer_out.bind(*router_->in[t]);
+        router_->out[t]->bind(tile.aer_in);
+        tile.set_lut(0, net.hidden);
+        tile.set_lut(1, net.out);
+        tile.set_address_space(net.n_in, net.n_addresses());
+    }
+    std::vector<std::vector<uint16_t>> routes(net.n_addresses());
+    for (int j = 0; j < net.n_neurons(); ++j) {
+        Tile& tile = *tiles_[j / npt];
+        const int slot = j % npt;
+        tile.place(slot, j, net.is_readout(j) ? NeuronRole::readout : NeuronRole::hidden, net.config_of(j),
+                   net.is_readout(j) ? net.bias[j - net.n_rec] : 0);
+        for (const EntryCode& e : net.fanin[j]) {
+            tile.fanin().append(slot, e.pre, e.code);
+            auto& r = routes[e.pre];
+            if (std::find(r.begin(), r.end(), tile.index()) == r.end()) r.push_back(static_cast<uint16_t>(tile.index()));
+        }
+    }
+    for (auto& r : routes) std::sort(r.begin(), r.end());
+    router_->set_routes(std::move(routes));
+    if (!hw.vcd_file.empty()) {
+        std::string base = hw.vcd_file;
+        if (base.size() > 4 && base.substr(base.size() - 4) == ".vcd") base.resize(base.size() - 4);
+        // The kernel's note that it set the time unit is noise on a user's terminal.
+        sc_core::sc_report_handler::set_actions("tracing timescale unit set", sc_core::SC_DO_NOTHING);
+        vcd_ = sc_core::sc_create_vcd_trace_file(base.c_str());
+        vcd_->set_time_unit(1, sc_core::SC_US);
+        for (auto& t : tiles_) t->trace(vcd_, hw.vcd_neurons);
+    }
+}
+
+Chip::~Chip() { close_trace(); }
+
+void Chip::close_trace() {
+    if (vcd_) sc_core::sc_close_vcd_trace_file(vcd_);
+    vcd_ = nullptr;
+}
+
+SampleResult Chip::run_sample(const SpikeSample& sample, int readout_begin) {
+    const int T = sample.n_steps();
+    for (auto& t : tiles_) t->begin_sample(T, readout_begin);
+    input_->begin_sample(&sample);
+    sc_core::sc_start(sc_core::sc_time(static_cast<double>(hw_.step_ns), sc_core::SC_NS) * static_cast<double>(T + 1));
+    for (auto& t : tiles_)
+        if (!t->error().empty()) throw std::runtime_error(t->error());
+    SampleResult r;
+    r.readout.assign(n_out_, 0);
+    for (auto& t : tiles_)
+        for (const auto& [g, sum] : t->readout_sums()) r.readout[g - n_rec_] = sum;
+    r.prediction = static_cast<int>(std::max_element(r.readout.begin(), r.readout.end()) - r.readout.begin());
+    input_->begin_sample(nullptr);
+    return r;
+}
+
+void Chip::record_spikes(bool on) {
+    for (auto& t : tiles_) t->record_spikes(on);
+}
+
+std::vector<SpikeEvent> Chip::take_spikes() {
+    std::vector<SpikeEvent> all;
+    for (auto& t : tiles_) {
+        all.insert(all.end(), t->spikes().begin(), t->spikes().end());
+        t->clear_spikes();
+    }
+    std::sort(all.begin(), all.end());
+    return all;
+}
+
+ActionCounters Chip::counters() const {
+    ActionCounters c = router_->counters();
+    for (const auto& t : tiles_) c += t->counters();
+    return c;
+}
+
+MemoryMap Chip::memory() const {
+    MemoryMap one = tile_memory_map(hw_), all;
+    for (const auto& [name, b] : one.bits) all.bits[name] = b * hw_.tiles();
+    all.cam_total = one.cam_total * hw_.tiles();
+    all.sram_total = one.sram_total * hw_.tiles();
+    return all;
+}
+
+double Chip::sim_time_s() const { return sc_core::sc_time_stamp().to_seconds(); }
+
+}  // namespace qrsim

@@ -1,0 +1,59 @@
+// A whole chip: tiles on a mesh, the router and the AER input port, built from a hw config
+// and loaded with a TileNetwork. Plain C++ (not a module): it owns the modules, places
+// neurons, writes CAMs through their checked interface and runs samples with sc_start.
+//
+// Placement: global neuron j goes to tile j / (cores x neurons_per_core), slot j mod that;
+// recurrent neurons first, then readout units.
+#pragma once
+
+#include "hw_models/energy.hpp"
+#include "hw_models/hw_config.hpp"
+#include "hw_models/memory_report.hpp"
+#include "hw_models/mesh.hpp"
+#include "hw_models/network.hpp"
+#include "hw_models/tile.hpp"
+#include "learning_rules/task.hpp"
+
+#include <memory>
+#include <vector>
+
+namespace qrsim {
+
+struct SampleResult {
+    int prediction = -1;            // argmax of the readout summed over the window
+    std::vector<int64_t> readout;   // n_out sums (membrane LSBs)
+};
+
+class Chip {
+public:
+    // Builds and loads everything; must run before the first sc_start. Throws one line on
+    // a config or network that does not fit (capacity, K, codes, addresses, LUT range).
+    // `name` prefixes the module names, so several chips can share one elaboration.
+    Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name = "chip");
+    ~Chip();
+    Chip(const Chip&) = delete;
+    Chip& operator=(const Chip&) = delete;
+
+    // Runs one sample (n_steps + 1 timesteps of simulated time).
+    SampleResult run_sample(const SpikeSample& sample, int readout_begin);
+
+    void record_spikes(bool on);
+    std::vector<SpikeEvent> take_spikes();  // recorded since the last call, sorted
+
+    ActionCounters counters() const;  // tiles + router, since construction
+    MemoryMap memory() const;         // all tiles
+    double sim_time_s() const;
+    void close_trace();  // flushes and closes the VCD file (if any)
+    int tiles() const { return static_cast<int>(tiles_.size()); }
+    Tile& tile(int i) { return *tiles_[i]; }
+
+private:
+    HwConfig hw_;
+    int n_out_, n_rec_;
+    std::unique_ptr<MeshRouter> router_;
+    std::unique_ptr<AerInput> input_;
+    std::vector<std::unique_ptr<Tile>> tiles_;
+    sc_core::sc_trace_file* vcd_ = nullptr;
+};
+
+}  // namespace qrsim

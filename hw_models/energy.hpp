@@ -1,0 +1,83 @@
+// Action counters and the energy table that prices them (Accelergy's idea: the model
+// counts, the table prices). Energy = sum over actions of count x pJ per action.
+//
+// Actions the tile and router count:
+//   cam_search       one neuron's fan-in CAM searched for one incoming event
+//   sop              one synaptic operation: an entry matched, its weight read and added
+//                    (published per-SOP figures include the synapse memory read)
+//   neuron_update    one neuron (or readout unit) advanced by one step
+//   spike_out        one spike emitted as an AER event
+//   hop_ew, hop_ns   one event crossing one mesh link east-west / north-south
+//   lfsr_draw        one LFSR clock for stochastic rounding
+//   sram_read_bits   bits read from state / trace SRAM (neuron state, biases, firmware)
+//   sram_write_bits  bits written to it
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace qrsim {
+
+enum class Action : int {
+    cam_search,
+    sop,
+    neuron_update,
+    spike_out,
+    hop_ew,
+    hop_ns,
+    lfsr_draw,
+    sram_read_bits,
+    sram_write_bits,
+    count_
+};
+inline constexpr int kActionCount = static_cast<int>(Action::count_);
+
+const char* action_name(Action a);
+
+struct ActionCounters {
+    std::array<uint64_t, kActionCount> n{};
+
+    uint64_t& operator[](Action a) { return n[static_cast<int>(a)]; }
+    uint64_t operator[](Action a) const { return n[static_cast<int>(a)]; }
+    ActionCounters& operator+=(const ActionCounters& o) {
+        for (int i = 0; i < kActionCount; ++i) n[i] += o.n[i];
+        return *this;
+    }
+    ActionCounters operator-(const ActionCounters& o) const {
+        ActionCounters d;
+        for (int i = 0; i < kActionCount; ++i) d.n[i] = n[i] - o.n[i];
+        return d;
+    }
+};
+
+struct EnergyEntry {
+    double pj = 0;
+    std::string source;
+};
+
+// configs/energy/<preset>.toml:
+//   name = "loihi"
+//   [actions.sop]
+//   pj = 23.6
+//   source = "Davies et al. 2018, IEEE Micro 38(1), Table 1"
+// Every action the model counts must be present, and every entry needs a non-empty source;
+// otherwise load throws one line naming the file and the action.
+class EnergyTable {
+public:
+    static EnergyTable load(const std::string& path);
+    static EnergyTable parse(const std::string& toml_text, const std::string& origin);
+
+    const std::string& name() const { return name_; }
+    const EnergyEntry& entry(Action a) const { return entries_[static_cast<int>(a)]; }
+
+    // pJ by action name, plus "total".
+    std::map<std::string, double> energy_pj(const ActionCounters& c) const;
+
+private:
+    std::string name_;
+    std::array<EnergyEntry, kActionCount> entries_{};
+};
+
+}  // namespace qrsim

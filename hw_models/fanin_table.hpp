@@ -1,0 +1,76 @@
+// The fan-in tables (CAMs) of one tile: per neuron slot K entries {valid, presynaptic
+// address, weight code}, packed as firmware/memory_map.hpp lays them out. Every write is
+// checked against the spec (K, address range, code range) and refused with one line naming
+// the neuron, K, the code and the allowed range; nothing is ever clamped.
+//
+// The hardware searches every CAM of a core for each incoming event. The model gets the
+// same result from an inverted index (address -> contiguous {slot, LUT index} list) built
+// from the entries whenever they changed, and counts cam_search as the hardware performs
+// them: one per neuron of each core the event is delivered to.
+#pragma once
+
+#include "firmware/memory_map.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qrsim {
+
+struct IndexTarget {
+    uint16_t slot;
+    uint16_t lut;  // index into the tile's expanded LUT (group offset + fw::lut_index)
+};
+
+class FaninTable {
+public:
+    FaninTable(const fw::EntryLayout& layout, int slots, int fanin, int neurons_per_core, int first_global_neuron);
+
+    // Checked writes. `slot` is the tile-local neuron; entry in [0, K).
+    void write(int slot, int entry, int32_t address, int32_t code);
+    void clear(int slot, int entry);
+    // Writes the first free entry; refuses when all K are in use.
+    void append(int slot, int32_t address, int32_t code);
+
+    bool valid(int slot, int entry) const { return fw::entry_is_valid(layout_, at(slot, entry)); }
+    int32_t address(int slot, int entry) const { return fw::entry_address(layout_, at(slot, entry)); }
+    int32_t code(int slot, int entry) const { return fw::entry_code(layout_, at(slot, entry)); }
+    int used(int slot) const;
+
+    // Which LUT group a slot reads (0: hidden, 1: readout) and where each group starts in
+    // the tile's expanded LUT.
+    void set_group(int slot, int group) { group_[slot] = static_cast<uint8_t>(group); dirty_ = true; }
+    void set_lut_offsets(int hidden, int readout) { lut_offset_[0] = hidden; lut_offset_[1] = readout; dirty_ = true; }
+
+    // The inverted index for addresses [0, n_addresses); rebuilt only after writes.
+    void build_index(int n_addresses);
+    bool dirty() const { return dirty_; }
+    int n_addresses() const { return static_cast<int>(offsets_.size()) - 1; }
+    const uint32_t* offsets() const { return offsets_.data(); }
+    const IndexTarget* targets() const { return targets_.data(); }
+    // cam_search actions one event of this address causes: neurons of every core that
+    // holds at least one entry for it.
+    const uint32_t* cam_cost() const { return cam_cost_.data(); }
+    bool subscribes(int address) const { return address < n_addresses() && offsets_[address + 1] > offsets_[address]; }
+
+    int slots() const { return slots_; }
+    int fanin() const { return fanin_; }
+    const fw::EntryLayout& layout() const { return layout_; }
+
+private:
+    uint32_t at(int slot, int entry) const { return entries_[static_cast<size_t>(slot) * fanin_ + entry]; }
+    [[noreturn]] void refuse(int slot, const std::string& what) const;
+    void check(int slot, int entry, int32_t address, int32_t code) const;
+
+    fw::EntryLayout layout_;
+    int slots_, fanin_, neurons_per_core_, first_global_;
+    std::vector<uint32_t> entries_;  // slots x K packed entries
+    std::vector<uint8_t> group_;
+    int lut_offset_[2] = {0, 0};
+    bool dirty_ = true;
+    std::vector<uint32_t> offsets_{0};
+    std::vector<IndexTarget> targets_;
+    std::vector<uint32_t> cam_cost_;
+};
+
+}  // namespace qrsim

@@ -1,0 +1,290 @@
+#include "hw_models/hw_config.hpp"
+
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace qrsim {
+namespace {
+
+[[noreturn]] void fail(const std::string& origin, const std::string& what) {
+    throw std::runtime_error(origin + ": " + what);
+}
+
+// Reads the keys of one table into the raw config; anything not listed is an error.
+class TableReader {
+public:
+    TableReader(const toml::table& t, std::string prefix, std::string origin)
+        : t_(t), prefix_(std::move(prefix)), origin_(std::move(origin)) {}
+
+    void integer(const char* key, std::optional<int64_t>& out) {
+        if (const toml::node* n = take(key)) {
+            if (!n->is_integer()) fail(origin_, field(key) + " must be an integer");
+            out = n->value<int64_t>();
+        }
+    }
+    void string(const char* key, std::optional<std::string>& out) {
+        if (const toml::node* n = take(key)) {
+            if (!n->is_string()) fail(origin_, field(key) + " must be a string");
+            out = n->value<std::string>();
+        }
+    }
+    void integers(const char* key, std::optional<std::vector<int64_t>>& out) {
+        if (const toml::node* n = take(key)) {
+            const toml::array* a = n->as_array();
+            if (!a) fail(origin_, field(key) + " must be an array of integers");
+            std::vector<int64_t> v;
+            for (const toml::node& e : *a) {
+                if (!e.is_integer()) fail(origin_, field(key) + " must be an array of integers");
+                v.push_back(*e.value<int64_t>());
+            }
+            out = v;
+        }
+    }
+    const toml::table* table(const char* key) {
+        if (const toml::node* n = take(key)) {
+            if (!n->is_table()) fail(origin_, field(key) + " must be a table [" + field(key) + "]");
+            return n->as_table();
+        }
+        return nullptr;
+    }
+    // Every key not read is unknown.
+    void finish() const {
+        for (auto&& [k, v] : t_) {
+            (void)v;
+            const std::string key(k.str());
+            if (std::find(seen_.begin(), seen_.end(), key) == seen_.end())
+                fail(origin_, "unknown key " + field(key.c_str()) + " (see configs/hw/README.md)");
+        }
+    }
+
+private:
+    const toml::node* take(const char* key) {
+        seen_.emplace_back(key);
+        return t_.get(key);
+    }
+    std::string field(const char* key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
+
+    const toml::table& t_;
+    std::string prefix_, origin_;
+    std::vector<std::string> seen_;
+};
+
+template <typename T>
+T need(const std::optional<T>& v, const std::string& origin, const char* field) {
+    if (!v) fail(origin, std::string("missing required key ") + field);
+    return *v;
+}
+
+int64_t ranged(const std::optional<int64_t>& v, int64_t def, int64_t lo, int64_t hi, const std::string& origin,
+               const char* field) {
+    const int64_t x = v.value_or(def);
+    if (x < lo || x > hi)
+        fail(origin, std::string(field) + " = " + std::to_string(x) + " out of range [" + std::to_string(lo) + ", " +
+                         std::to_string(hi) + "]");
+    return x;
+}
+
+template <typename E>
+E choice(const std::optional<std::string>& v, const std::string& def,
+         const std::vector<std::pair<std::string, E>>& options, const std::string& origin, const char* field) {
+    const std::string s = v.value_or(def);
+    std::string names;
+    for (const auto& [name, e] : options) {
+        if (name == s) return e;
+        names += (names.empty() ? "" : ", ") + name;
+    }
+    fail(origin, std::string(field) + " = \"" + s + "\" is not one of: " + names);
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(path + ": cannot open hardware config");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+std::string project_dir() {
+    if (const char* env = std::getenv("QRSIM_SOURCE_DIR"); env && *env) return env;
+    return QRSIM_SOURCE_DIR_DEFAULT;
+}
+
+std::vector<std::string> hw_preset_names() {
+    std::vector<std::string> names;
+    const std::filesystem::path dir = std::filesystem::path(project_dir()) / "configs" / "hw";
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+        if (e.path().extension() == ".toml") names.push_back(e.path().stem().string());
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+HwConfigRaw parse_hw_config(const std::string& text, const std::string& origin) {
+    toml::table root;
+    try {
+        root = toml::parse(text, origin);
+    } catch (const toml::parse_error& e) {
+        std::ostringstream ss;
+        ss << origin << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
+        throw std::runtime_error(ss.str());
+    }
+    HwConfigRaw r;
+    TableReader top(root, "", origin);
+    top.string("name", r.name);
+    top.string("description", r.description);
+    if (const toml::table* t = top.table("mesh")) {
+        TableReader m(*t, "mesh", origin);
+        m.integer("width", r.mesh_width);
+        m.integer("height", r.mesh_height);
+        m.integer("hop_latency_ns", r.hop_latency_ns);
+        m.integer("step_ns", r.step_ns);
+        m.finish();
+    }
+    if (const toml::table* t = top.table("tile")) {
+        TableReader m(*t, "tile", origin);
+        m.integer("cores", r.cores);
+        m.integer("neurons_per_core", r.neurons_per_core);
+        m.integer("address_bits", r.address_bits);
+        m.finish();
+    }
+    if (const toml::table* t = top.table("synapse")) {
+        TableReader m(*t, "synapse", origin);
+        m.string("kind", r.kind);
+        m.string("lookup", r.lookup);
+        m.integer("fanin", r.fanin);
+        m.integer("weight_bits", r.weight_bits);
+        m.integer("lut_bits", r.lut_bits);
+        m.finish();
+    }
+    if (const toml::table* t = top.table("neuron")) {
+        TableReader m(*t, "neuron", origin);
+        m.integer("membrane_bits", r.membrane_bits);
+        m.integer("membrane_frac_bits", r.membrane_frac_bits);
+        m.integer("adaptation_bits", r.adaptation_bits);
+        m.integer("adaptation_frac_bits", r.adaptation_frac_bits);
+        m.string("leak", r.leak);
+        m.string("rounding", r.rounding);
+        m.string("reset", r.reset);
+        m.integer("seed", r.seed);
+        m.finish();
+    }
+    if (const toml::table* t = top.table("traces")) {
+        TableReader m(*t, "traces", origin);
+        m.string("placement", r.trace_placement);
+        m.integers("bits", r.trace_bits);
+        m.finish();
+    }
+    if (const toml::table* t = top.table("memory")) {
+        TableReader m(*t, "memory", origin);
+        m.integer("cam_bits", r.cam_bits);
+        m.integer("sram_bits", r.sram_bits);
+        m.finish();
+    }
+    if (const toml::table* t = top.table("energy")) {
+        TableReader m(*t, "energy", origin);
+        m.string("table", r.energy_table);
+        m.finish();
+    }
+    if (const toml::table* t = top.table("vcd")) {
+        TableReader m(*t, "vcd", origin);
+        m.string("file", r.vcd_file);
+        m.integers("neurons", r.vcd_neurons);
+        m.finish();
+    }
+    top.finish();
+    return r;
+}
+
+HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std::string& base_dir) {
+    HwConfig c;
+    c.source = o;
+    c.name = r.name.value_or(std::filesystem::path(o).stem().string());
+    c.description = r.description.value_or("");
+    c.mesh_width = static_cast<int>(ranged(r.mesh_width, 1, 1, 16, o, "mesh.width"));
+    c.mesh_height = static_cast<int>(ranged(r.mesh_height, 1, 1, 16, o, "mesh.height"));
+    c.hop_latency_ns = ranged(r.hop_latency_ns, 10, 0, 1000000000, o, "mesh.hop_latency_ns");
+    c.step_ns = ranged(r.step_ns, 1000000, 1, 1000000000000, o, "mesh.step_ns");
+
+    c.cores = static_cast<int>(ranged(need(r.cores, o, "tile.cores"), 0, 1, 64, o, "tile.cores"));
+    c.neurons_per_core =
+        static_cast<int>(ranged(need(r.neurons_per_core, o, "tile.neurons_per_core"), 0, 1, 4096, o, "tile.neurons_per_core"));
+    c.address_bits = static_cast<int>(ranged(r.address_bits, 11, 1, 24, o, "tile.address_bits"));
+
+    c.kind = choice<WeightKind>(r.kind, need(r.kind, o, "synapse.kind"),
+                                {{"uniform", WeightKind::uniform}, {"dynapse1", WeightKind::dynapse1},
+                                 {"dynapse2", WeightKind::dynapse2}},
+                                o, "synapse.kind");
+    c.lookup = choice<SynapseLookup>(r.lookup, "cam", {{"cam", SynapseLookup::cam}, {"direct", SynapseLookup::direct}}, o,
+                                     "synapse.lookup");
+    c.fanin = static_cast<int>(ranged(need(r.fanin, o, "synapse.fanin"), 0, 1, 65536, o, "synapse.fanin"));
+    c.weight_bits = static_cast<int>(ranged(r.weight_bits, 4, 2, 16, o, "synapse.weight_bits"));
+    c.lut_bits = static_cast<int>(ranged(r.lut_bits, 16, 2, 24, o, "synapse.lut_bits"));
+
+    c.membrane_bits = static_cast<int>(ranged(r.membrane_bits, 16, 4, 31, o, "neuron.membrane_bits"));
+    c.membrane_frac_bits =
+        static_cast<int>(ranged(r.membrane_frac_bits, 10, 0, c.membrane_bits - 2, o, "neuron.membrane_frac_bits"));
+    c.adaptation_bits = static_cast<int>(ranged(r.adaptation_bits, 16, 1, 31, o, "neuron.adaptation_bits"));
+    c.adaptation_frac_bits =
+        static_cast<int>(ranged(r.adaptation_frac_bits, 10, 0, c.adaptation_bits - 1, o, "neuron.adaptation_frac_bits"));
+    c.leak = choice<fw::LeakMode>(r.leak, "multiply", {{"multiply", fw::leak_multiply}, {"shift", fw::leak_shift}}, o,
+                                  "neuron.leak");
+    c.rounding = choice<fw::Rounding>(r.rounding, "nearest",
+                                      {{"nearest", fw::round_nearest}, {"stochastic", fw::round_stochastic}}, o,
+                                      "neuron.rounding");
+    c.reset = choice<fw::ResetMode>(r.reset, "subtract", {{"subtract", fw::reset_subtract}, {"zero", fw::reset_zero}}, o,
+                                    "neuron.reset");
+    c.seed = static_cast<uint32_t>(ranged(r.seed, 1, 0, 0xFFFFFFFFll, o, "neuron.seed"));
+
+    c.trace_placement = choice<TracePlacement>(
+        r.trace_placement, "presynaptic",
+        {{"none", TracePlacement::none}, {"presynaptic", TracePlacement::presynaptic}, {"synapse", TracePlacement::synapse}},
+        o, "traces.placement");
+    if (r.trace_bits) {
+        if (r.trace_bits->empty() || r.trace_bits->size() > 8) fail(o, "traces.bits must list 1 to 8 widths");
+        c.trace_bits.clear();
+        for (int64_t b : *r.trace_bits) {
+            if (b < 1 || b > 32) fail(o, "traces.bits entry " + std::to_string(b) + " out of range [1, 32]");
+            c.trace_bits.push_back(static_cast<int>(b));
+        }
+    }
+
+    c.cam_bits = ranged(need(r.cam_bits, o, "memory.cam_bits"), 0, 0, int64_t{1} << 40, o, "memory.cam_bits");
+    c.sram_bits = ranged(need(r.sram_bits, o, "memory.sram_bits"), 0, 0, int64_t{1} << 40, o, "memory.sram_bits");
+
+    const std::string table = need(r.energy_table, o, "energy.table");
+    const std::filesystem::path tp(table);
+    c.energy_table = tp.is_absolute() ? table : (std::filesystem::path(base_dir) / tp).string();
+
+    c.vcd_file = r.vcd_file.value_or("");
+    if (r.vcd_neurons)
+        for (int64_t n : *r.vcd_neurons) {
+            if (n < 0 || n > 1000000) fail(o, "vcd.neurons entry " + std::to_string(n) + " out of range");
+            c.vcd_neurons.push_back(static_cast<int>(n));
+        }
+    return c;
+}
+
+HwConfig load_hw_config(const std::string& path_or_preset) {
+    std::filesystem::path p(path_or_preset);
+    const bool is_path = p.has_extension() || p.has_parent_path();
+    if (!is_path) {
+        p = std::filesystem::path(project_dir()) / "configs" / "hw" / (path_or_preset + ".toml");
+        if (!std::filesystem::exists(p)) {
+            std::string names;
+            for (const auto& n : hw_preset_names()) names += (names.empty() ? "" : ", ") + n;
+            throw std::runtime_error("unknown hw preset '" + path_or_preset + "' (known: " + names + ")");
+        }
+    }
+    const std::string origin = p.string();
+    return resolve_hw_config(parse_hw_config(read_file(origin), origin), origin, project_dir());
+}
+
+}  // namespace qrsim

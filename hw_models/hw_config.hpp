@@ -1,0 +1,112 @@
+// Hardware configuration of a tile mesh, in two layers (DRAMSys style): HwConfigRaw
+// mirrors the TOML file (every field optional), HwConfig is resolved (defaults applied,
+// ranges checked, units converted). Only this layer parses files; modules take
+// `const HwConfig&`. Every key is documented in configs/hw/README.md.
+//
+// Errors are std::runtime_error with ONE line naming the file and the field, e.g.
+//   configs/hw/x.toml: synapse.weight_bits = 20 out of range [2, 16]
+#pragma once
+
+#include "firmware/memory_map.hpp"
+#include "firmware/neuron_core.hpp"
+#include "learning_rules/constraint_spec.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace qrsim {
+
+struct HwConfigRaw {
+    std::optional<std::string> name;
+    std::optional<std::string> description;
+    // [mesh]
+    std::optional<int64_t> mesh_width, mesh_height, hop_latency_ns, step_ns;
+    // [tile]
+    std::optional<int64_t> cores, neurons_per_core, address_bits;
+    // [synapse]
+    std::optional<std::string> kind, lookup;
+    std::optional<int64_t> fanin, weight_bits, lut_bits;
+    // [neuron]
+    std::optional<int64_t> membrane_bits, membrane_frac_bits, adaptation_bits, adaptation_frac_bits, seed;
+    std::optional<std::string> leak, rounding, reset;
+    // [traces]
+    std::optional<std::string> trace_placement;
+    std::optional<std::vector<int64_t>> trace_bits;
+    // [memory]
+    std::optional<int64_t> cam_bits, sram_bits;
+    // [energy]
+    std::optional<std::string> energy_table;
+    // [vcd]
+    std::optional<std::string> vcd_file;
+    std::optional<std::vector<int64_t>> vcd_neurons;
+};
+
+enum class SynapseLookup { cam, direct };
+enum class TracePlacement { none, presynaptic, synapse };
+
+struct HwConfig {
+    std::string name;
+    std::string description;
+    std::string source;  // file it came from (for messages)
+
+    int mesh_width = 1;
+    int mesh_height = 1;
+    int64_t hop_latency_ns = 10;
+    int64_t step_ns = 1000000;  // dt = 1 ms
+
+    int cores = 1;             // per tile
+    int neurons_per_core = 256;
+    int address_bits = 11;     // AER tag width: addresses 0 .. 2^bits - 1
+
+    WeightKind kind = WeightKind::uniform;
+    SynapseLookup lookup = SynapseLookup::cam;
+    int fanin = 64;            // K: CAM entries per neuron
+    int weight_bits = 4;       // uniform code bits
+    int lut_bits = 16;         // width of one weight LUT value (membrane LSBs, signed)
+
+    int membrane_bits = 16;
+    int membrane_frac_bits = 10;
+    int adaptation_bits = 16;
+    int adaptation_frac_bits = 10;
+    fw::LeakMode leak = fw::leak_multiply;
+    fw::Rounding rounding = fw::round_nearest;
+    fw::ResetMode reset = fw::reset_subtract;
+    uint32_t seed = 1;
+
+    TracePlacement trace_placement = TracePlacement::presynaptic;
+    std::vector<int> trace_bits{12, 12, 10};
+
+    int64_t cam_bits = 0;   // per tile capacity
+    int64_t sram_bits = 0;  // per tile capacity
+
+    std::string energy_table;  // resolved path
+
+    std::string vcd_file;           // "" : no trace
+    std::vector<int> vcd_neurons;   // global neuron ids (recurrent first, then readout)
+
+    int tiles() const { return mesh_width * mesh_height; }
+    int neurons_per_tile() const { return cores * neurons_per_core; }
+    fw::EntryLayout entry_layout() const {
+        return fw::EntryLayout{static_cast<fw::CodeKind>(kind), static_cast<uint8_t>(weight_bits),
+                               static_cast<uint8_t>(address_bits)};
+    }
+    int code_bits() const { return fw::code_bits(static_cast<fw::CodeKind>(kind), weight_bits); }
+};
+
+// Parses a TOML text into the raw layer; unknown keys and wrong types -> error naming them.
+HwConfigRaw parse_hw_config(const std::string& toml_text, const std::string& origin);
+
+// Applies defaults, checks every range and resolves paths relative to `base_dir`.
+HwConfig resolve_hw_config(const HwConfigRaw& raw, const std::string& origin, const std::string& base_dir);
+
+// Loads by path ("configs/hw/x.toml") or by preset name ("dynapse2"), looked up in
+// <project>/configs/hw/. An unknown preset -> error listing the known ones. The project
+// directory is $QRSIM_SOURCE_DIR if set, else the source tree this was built from.
+HwConfig load_hw_config(const std::string& path_or_preset);
+
+std::vector<std::string> hw_preset_names();
+std::string project_dir();
+
+}  // namespace qrsim

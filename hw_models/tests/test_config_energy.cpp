@@ -1,0 +1,146 @@
+// Hardware config layer, memory map and energy table: presets load, every bad config is
+// one error line naming the field, energy is count x table.
+#include "hw_models/energy.hpp"
+#include "hw_models/hw_config.hpp"
+#include "hw_models/memory_report.hpp"
+#include "hw_models/network.hpp"
+#include "hw_models/tests/test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace qrsim;
+using Catch::Matchers::Contains;
+
+TEST_CASE("presets load and resolve", "[hw_config]") {
+    for (const char* name : {"dynapse2", "reckon", "loihi"}) {
+        const HwConfig hw = load_hw_config(name);
+        CHECK(hw.name == name);
+        CHECK_NOTHROW(check_capacity(hw));
+        CHECK_NOTHROW(EnergyTable::load(hw.energy_table));
+    }
+    const HwConfig d = load_hw_config(project_dir() + "/configs/hw/dynapse2.toml");
+    CHECK(d.cores == 4);
+    CHECK(d.neurons_per_core == 256);
+    CHECK(d.fanin == 64);
+    CHECK(d.kind == WeightKind::dynapse2);
+    CHECK(d.address_bits == 11);
+    const MemoryMap m = tile_memory_map(d);
+    CHECK(m.bits.at("cam") == 1024 * 64 * 17);
+    CHECK(m.bits.at("traces") == 2048 * 34);
+}
+
+TEST_CASE("unknown preset is one error listing the known ones", "[hw_config]") {
+    CHECK_THROWS_WITH(load_hw_config("dynapse3"), Contains("unknown hw preset 'dynapse3'") && Contains("dynapse2"));
+}
+
+TEST_CASE("bits out of range name the field", "[hw_config]") {
+    CHECK_THROWS_WITH(test::edited_preset("reckon", {{"weight_bits = 8", "weight_bits = 20"}}),
+                      Contains("synapse.weight_bits = 20 out of range [2, 16]"));
+    CHECK_THROWS_WITH(test::edited_preset("dynapse2", {{"membrane_bits = 16", "membrane_bits = 40"}}),
+                      Contains("neuron.membrane_bits = 40 out of range"));
+    CHECK_THROWS_WITH(test::edited_preset("dynapse2", {{"address_bits = 11", "address_bits = 0"}}),
+                      Contains("tile.address_bits = 0 out of range"));
+    CHECK_THROWS_WITH(test::edited_preset("dynapse2", {{"rounding = \"stochastic\"", "rounding = \"up\""}}),
+                      Contains("neuron.rounding = \"up\" is not one of: nearest, stochastic"));
+}
+
+TEST_CASE("unknown keys and wrong types are refused", "[hw_config]") {
+    CHECK_THROWS_WITH(test::edited_preset("dynapse2", {{"fanin = 64", "fanin = 64\nfanout = 4"}}),
+                      Contains("unknown key synapse.fanout"));
+    CHECK_THROWS_WITH(test::edited_preset("dynapse2", {{"fanin = 64", "fanin = \"64\""}}),
+                      Contains("synapse.fanin must be an integer"));
+    CHECK_THROWS_WITH(test::edited_preset("dynapse2", {{"[energy]\ntable = \"configs/energy/dynapse2.toml\"", ""}}),
+                      Contains("missing required key energy.table"));
+}
+
+TEST_CASE("capacity exceeded names the component and bits", "[hw_config]") {
+    // K raised to 128 without more CAM: 1024 x 128 x 17 bits do not fit.
+    const HwConfig big_k = test::edited_preset("dynapse2", {{"fanin = 64", "fanin = 128"}});
+    CHECK_THROWS_WITH(check_capacity(big_k), Contains("component cam needs 2228224 bits") && Contains("memory.cam_bits = 1114112"));
+    // Per-synapse traces do not fit the SRAM.
+    const HwConfig traces = test::edited_preset("dynapse2", {{"placement = \"presynaptic\"", "placement = \"synapse\""}});
+    CHECK_THROWS_WITH(check_capacity(traces), Contains("capacity exceeded: SRAM") && Contains("traces") &&
+                                                  Contains("memory.sram_bits = 262144"));
+}
+
+TEST_CASE("a network with K above the CAM size is refused", "[hw_config]") {
+    const HwConfig hw = load_hw_config("dynapse2");
+    RsnnParams p;
+    p.n_in = 40;
+    p.n_rec = 16;
+    p.n_out = 2;
+    TileNetwork net = random_network(hw, p, 64, 1, 0.5, 0.5);
+    CHECK_NOTHROW(check_fits(net, hw));
+    while (net.fanin[3].size() < 65) net.fanin[3].push_back(EntryCode{0, 1});
+    CHECK_THROWS_WITH(check_fits(net, hw), Contains("neuron 3 needs 65 fan-in entries, above the CAM size synapse.fanin = K = 64"));
+    p.n_rec = 1000;
+    p.n_in = 1100;  // 2100 addresses > 2^11
+    CHECK_THROWS_WITH(check_fits(random_network(hw, p, 4, 1, 0.5, 0.5), hw), Contains("AER addresses, tile.address_bits = 11"));
+}
+
+TEST_CASE("a weight level outside the LUT width is refused", "[hw_config]") {
+    const HwConfig hw = load_hw_config("dynapse2");
+    CHECK_THROWS_WITH(to_lut_value(40.0, hw, "group hidden weight"), Contains("outside synapse.lut_bits = 16"));
+    CHECK(to_lut_value(0.5, hw, "w") == 512);
+}
+
+namespace {
+const char* kTable = R"(
+name = "t"
+[actions.cam_search]
+pj = 2.0
+source = "test"
+[actions.sop]
+pj = 5.3
+source = "test"
+[actions.neuron_update]
+pj = 81.0
+source = "test"
+[actions.spike_out]
+pj = 1.7
+source = "test"
+[actions.hop_ew]
+pj = 3.0
+source = "test"
+[actions.hop_ns]
+pj = 4.0
+source = "test"
+[actions.lfsr_draw]
+pj = 0.1
+source = "test"
+[actions.sram_read_bits]
+pj = 0.0525
+source = "test"
+[actions.sram_write_bits]
+pj = 0.0525
+source = "test"
+)";
+}
+
+TEST_CASE("energy is counts times the table, summed by hand", "[energy]") {
+    const EnergyTable t = EnergyTable::parse(kTable, "t.toml");
+    ActionCounters c;
+    c[Action::sop] = 10;
+    c[Action::neuron_update] = 3;
+    c[Action::hop_ew] = 2;
+    c[Action::hop_ns] = 1;
+    c[Action::sram_read_bits] = 100;
+    const auto e = t.energy_pj(c);
+    // 10 x 5.3 + 3 x 81 + 2 x 3 + 1 x 4 + 100 x 0.0525 = 53 + 243 + 6 + 4 + 5.25 = 311.25
+    CHECK(e.at("total") == Approx(311.25));
+    CHECK(e.at("sop") == Approx(53.0));
+    CHECK(e.at("cam_search") == 0.0);
+}
+
+TEST_CASE("energy table missing an action or a source is refused", "[energy]") {
+    std::string text = kTable;
+    const size_t at = text.find("[actions.hop_ns]");
+    std::string missing = text.substr(0, at) + text.substr(text.find("[actions.lfsr_draw]"));
+    CHECK_THROWS_WITH(EnergyTable::parse(missing, "t.toml"), Contains("no entry for action 'hop_ns'"));
+    std::string nosource = text;
+    nosource.replace(nosource.find("source = \"test\""), 15, "");
+    CHECK_THROWS_WITH(EnergyTable::parse(nosource, "t.toml"), Contains("actions.cam_search.source missing"));
+    // Every shipped table prices every action with a source.
+    for (const char* name : {"dynapse2", "reckon", "loihi"})
+        CHECK_NOTHROW(EnergyTable::load(project_dir() + "/configs/energy/" + name + ".toml"));
+}

@@ -1,0 +1,229 @@
+// The SystemC tile against the plain reference loop, the mesh against one tile, energy of a
+// hand-traced tiny run, the VCD trace and the mesh timing check. Each TEST_CASE runs in its
+// own process (one elaboration); every REQUIRE runs after sc_start has returned.
+#include "hw_models/chip.hpp"
+#include "hw_models/reference_loop.hpp"
+#include "hw_models/tests/test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace qrsim;
+using Catch::Matchers::Contains;
+
+namespace {
+
+RsnnParams fmnist_params(const Task& task, int n_rec, int n_alif) {
+    RsnnParams p;
+    p.n_in = task.info().n_inputs;
+    p.n_rec = n_rec;
+    p.n_alif = n_alif;
+    p.n_out = task.info().n_classes;
+    return p;
+}
+
+std::string first_difference(const std::vector<SpikeEvent>& a, const std::vector<SpikeEvent>& b) {
+    const size_t n = std::min(a.size(), b.size());
+    for (size_t i = 0; i < n; ++i)
+        if (!(a[i] == b[i])) {
+            std::ostringstream ss;
+            ss << "spike " << i << ": tile (step " << a[i].step << ", neuron " << a[i].neuron << ") vs reference (step "
+               << b[i].step << ", neuron " << b[i].neuron << ")";
+            return ss.str();
+        }
+    if (a.size() != b.size()) return "spike counts differ: " + std::to_string(a.size()) + " vs " + std::to_string(b.size());
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("tile spikes equal the reference loop step by step on fmnist-rows", "[tile][bitexact]") {
+    const auto task = test::fmnist_rows(20);
+    const HwConfig hw = load_hw_config("dynapse2");  // stochastic rounding, multiply leak
+    const RsnnParams p = fmnist_params(*task, 128, 32);
+    const TileNetwork net = random_network(hw, p, 64, 7, 0.6, 0.3);
+    Chip chip(hw, net);
+    ReferenceLoop ref(net, hw.neurons_per_core, hw.seed);
+    chip.record_spikes(true);
+    std::vector<std::string> diffs;
+    std::vector<SampleResult> tile_results;
+    std::vector<ReferenceLoop::Result> ref_results;
+    size_t total_spikes = 0;
+    SpikeSample s;
+    for (int i = 0; i < task->size(Split::test); ++i) {
+        task->encode(Split::test, i, s);
+        tile_results.push_back(chip.run_sample(s, task->info().readout_begin));
+        std::vector<SpikeEvent> ref_spikes;
+        ref_results.push_back(ref.run(s, task->info().readout_begin, &ref_spikes));
+        const auto tile_spikes = chip.take_spikes();
+        total_spikes += ref_spikes.size();
+        diffs.push_back(first_difference(tile_spikes, ref_spikes));
+    }
+    for (size_t i = 0; i < diffs.size(); ++i) {
+        INFO("sample " << i);
+        REQUIRE(diffs[i] == "");
+        REQUIRE(tile_results[i].readout == ref_results[i].readout);
+        REQUIRE(tile_results[i].prediction == ref_results[i].prediction);
+    }
+    // The network is active but not saturated: the check has spikes to compare.
+    const double rate = double(total_spikes) / (diffs.size() * p.n_rec * task->info().n_steps);
+    INFO("spikes per neuron per step " << rate);
+    WARN("recurrent spikes per neuron per step: " << rate << " over " << total_spikes << " spikes");
+    CHECK(rate > 0.01);
+    CHECK(rate < 0.5);
+    CHECK(chip.counters()[Action::sop] > 0);
+}
+
+TEST_CASE("4-tile mesh gives the same spikes as 1 tile and counts hops", "[tile][mesh]") {
+    const auto task = test::fmnist_rows(6);
+    // Same neurons per core and per-core LFSRs: 1 tile of 4 cores vs 4 tiles of 1 core.
+    const HwConfig one = test::edited_preset(
+        "dynapse2", {{"neurons_per_core = 256", "neurons_per_core = 40"}});
+    const HwConfig four = test::edited_preset(
+        "dynapse2", {{"width = 1", "width = 2"}, {"height = 1", "height = 2"}, {"cores = 4", "cores = 1"},
+                     {"neurons_per_core = 256", "neurons_per_core = 40"}});
+    const RsnnParams p = fmnist_params(*task, 128, 32);
+    const TileNetwork net = random_network(one, p, 64, 11, 0.6, 0.3);
+    Chip a(one, net, "one");
+    Chip b(four, net, "four");
+    a.record_spikes(true);
+    b.record_spikes(true);
+    std::vector<std::string> diffs;
+    std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> readouts;
+    size_t spikes = 0;
+    SpikeSample s;
+    for (int i = 0; i < task->size(Split::test); ++i) {
+        task->encode(Split::test, i, s);
+        const SampleResult ra = a.run_sample(s, task->info().readout_begin);
+        const SampleResult rb = b.run_sample(s, task->info().readout_begin);
+        const auto sa = a.take_spikes(), sb = b.take_spikes();
+        spikes += sa.size();
+        diffs.push_back(first_difference(sb, sa));
+        readouts.emplace_back(ra.readout, rb.readout);
+    }
+    for (size_t i = 0; i < diffs.size(); ++i) {
+        INFO("sample " << i);
+        REQUIRE(diffs[i] == "");
+        REQUIRE(readouts[i].first == readouts[i].second);
+    }
+    CHECK(spikes > 0);
+    const ActionCounters ca = a.counters(), cb = b.counters();
+    CHECK(ca[Action::hop_ew] + ca[Action::hop_ns] == 0);
+    CHECK(cb[Action::hop_ew] > 0);
+    CHECK(cb[Action::hop_ns] > 0);
+    CHECK(ca[Action::sop] == cb[Action::sop]);
+    CHECK(ca[Action::neuron_update] == cb[Action::neuron_update]);
+    CHECK(ca[Action::spike_out] == cb[Action::spike_out]);
+    const auto energy = EnergyTable::load(four.energy_table).energy_pj(cb);
+    CHECK(energy.at("hop_ew") == Approx(3.0 * cb[Action::hop_ew]));
+    CHECK(energy.at("hop_ns") == Approx(4.0 * cb[Action::hop_ns]));
+}
+
+namespace {
+
+// 2 inputs, 2 recurrent LIF, 1 readout on one core of 4 neurons, nearest rounding:
+// input 0 -> neuron 0 -> neuron 1 -> readout, each weight 1.0 > v_th = 0.6.
+struct Tiny {
+    HwConfig hw;
+    TileNetwork net;
+    SpikeSample sample;
+    Tiny() {
+        hw = test::edited_preset("dynapse2", {{"cores = 4", "cores = 1"},
+                                              {"neurons_per_core = 256", "neurons_per_core = 4"},
+                                              {"kind = \"dynapse2\"", "kind = \"uniform\"\nweight_bits = 4"},
+                                              {"fanin = 64", "fanin = 2"},
+                                              {"rounding = \"stochastic\"", "rounding = \"nearest\""}});
+        RsnnParams p;
+        p.n_in = 2;
+        p.n_rec = 2;
+        p.n_out = 1;
+        net.n_in = 2;
+        net.n_rec = 2;
+        net.n_out = 1;
+        set_neuron_configs(p, hw, net);
+        GroupQuant q;
+        q.kind = WeightKind::uniform;
+        q.weight_bits = 4;
+        q.scale = 1.0 / 7;
+        net.hidden = make_group_lut(q, hw, "hidden");
+        net.out = net.hidden;
+        net.fanin = {{{0, 7}}, {{2, 7}}, {{3, 1}}};
+        net.bias = {0};
+        sample.begin_step();
+        sample.add_spike(0);
+        sample.begin_step();
+        sample.begin_step();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("energy equals the hand-computed sum for a tiny run", "[tile][energy]") {
+    Tiny tiny;
+    Chip chip(tiny.hw, tiny.net);
+    chip.record_spikes(true);
+    chip.run_sample(tiny.sample, 0);
+    const auto spikes = chip.take_spikes();
+    const ActionCounters c = chip.counters();
+    REQUIRE(spikes.size() == 2);
+    CHECK(spikes[0] == SpikeEvent{0, 0});
+    CHECK(spikes[1] == SpikeEvent{1, 1});
+    // Activation 0: input 0 -> 1 SOP, CAM of the core's 4 neurons searched; neuron 0 spikes.
+    // Activation 1: address 2 -> 1 SOP, 4 CAM searches; neuron 1 spikes; readout y_0.
+    // Activation 2: address 3 -> 1 SOP (readout), 4 CAM searches; readout y_1.
+    // Activation 3 (drain): readout y_2.
+    CHECK(c[Action::sop] == 3);
+    CHECK(c[Action::cam_search] == 12);
+    CHECK(c[Action::neuron_update] == 2 * 3 + 3);
+    CHECK(c[Action::spike_out] == 2);
+    CHECK(c[Action::hop_ew] + c[Action::hop_ns] == 0);
+    CHECK(c[Action::lfsr_draw] == 0);
+    // Hidden state per step: 16-bit v + 2-bit refractory counter (R = 2) + spike bit = 19,
+    // read and written, 2 neurons x 3 steps; readout: y (16) read + written, bias (16) read.
+    CHECK(c[Action::sram_read_bits] == 2 * 19 * 3 + 3 * 32);
+    CHECK(c[Action::sram_write_bits] == 2 * 19 * 3 + 3 * 16);
+    const auto e = EnergyTable::load(tiny.hw.energy_table).energy_pj(c);
+    // dynapse2 table: 12 x 36.96 + 3 x 5.3 + 9 x 3.2 + 2 x 1.7 + (210 + 162) x 0.0525
+    //               = 443.52 + 15.9 + 28.8 + 3.4 + 19.53 = 511.15 pJ
+    CHECK(e.at("total") == Approx(511.15));
+}
+
+TEST_CASE("VCD trace of chosen neurons is written", "[tile][vcd]") {
+    Tiny tiny;
+    const std::string path = (std::filesystem::temp_directory_path() / "qrsim_test_trace.vcd").string();
+    std::remove(path.c_str());
+    tiny.hw.vcd_file = path;
+    tiny.hw.vcd_neurons = {0, 2};
+    Chip chip(tiny.hw, tiny.net);
+    chip.run_sample(tiny.sample, 0);
+    chip.close_trace();
+    std::ifstream in(path);
+    REQUIRE(in.good());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    CHECK_THAT(ss.str(), Contains("neuron0_v") && Contains("neuron0_z") && Contains("neuron2_v"));
+    CHECK_THAT(ss.str(), Contains("$enddefinitions"));
+}
+
+TEST_CASE("a hop latency longer than the step is a timing error", "[tile][mesh]") {
+    const auto task = test::fmnist_rows(1);
+    const HwConfig slow = test::edited_preset(
+        "dynapse2", {{"width = 1", "width = 2"}, {"height = 1", "height = 2"}, {"cores = 4", "cores = 1"},
+                     {"neurons_per_core = 256", "neurons_per_core = 40"}, {"hop_latency_ns = 20", "hop_latency_ns = 400000"}});
+    const TileNetwork net = random_network(slow, fmnist_params(*task, 128, 0), 64, 3, 0.6, 0.3);
+    Chip chip(slow, net);
+    SpikeSample s;
+    task->encode(Split::test, 0, s);
+    CHECK_THROWS_WITH(chip.run_sample(s, task->info().readout_begin), Contains("mesh.hop_latency_ns too long"));
+}
+
+TEST_CASE("a network that does not fit the chip is refused before simulation", "[tile]") {
+    Tiny tiny;
+    tiny.net.fanin[0].push_back(EntryCode{1, 3});
+    tiny.net.fanin[0].push_back(EntryCode{1, 3});  // 3 entries, K = 2
+    CHECK_THROWS_WITH(Chip(tiny.hw, tiny.net), Contains("above the CAM size synapse.fanin = K = 2"));
+}

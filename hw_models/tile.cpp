@@ -1,0 +1,224 @@
+#include "hw_models/tile.hpp"
+
+#include "hw_models/memory_report.hpp"
+
+#include <stdexcept>
+
+namespace qrsim {
+
+using sc_core::sc_time;
+using sc_core::SC_NS;
+
+Tile::Tile(const sc_core::sc_module_name& name, const HwConfig& hw, int index)
+    : sc_module(name),
+      aer_in("aer_in"),
+      aer_out("aer_out"),
+      hw_(hw),
+      index_(index),
+      slots_(hw.neurons_per_tile()),
+      dt_(static_cast<double>(hw.step_ns), SC_NS),
+      fanin_(hw.entry_layout(), hw.neurons_per_tile(), hw.fanin, hw.neurons_per_core, index * hw.neurons_per_tile()),
+      global_(slots_, -1),
+      role_(slots_, NeuronRole::unused),
+      config_(slots_),
+      state_(slots_),
+      bias_(slots_, 0),
+      y_sum_(slots_, 0),
+      acc_(slots_, 0) {
+    aer_in.register_b_transport(this, &Tile::b_transport);
+    for (int c = 0; c < hw.cores; ++c) {
+        const uint32_t global_core = static_cast<uint32_t>(index * hw.cores + c);
+        fw::Lfsr32 h, r;
+        h.seed(fw::lfsr_seed(hw.seed, 2 * global_core));
+        r.seed(fw::lfsr_seed(hw.seed, 2 * global_core + 1));
+        lfsr_hidden_.push_back(h);
+        lfsr_readout_.push_back(r);
+    }
+    payload_.set_command(tlm::TLM_WRITE_COMMAND);
+    payload_.set_data_ptr(reinterpret_cast<unsigned char*>(&out_));
+    payload_.set_data_length(sizeof(AerPacket));
+    SC_THREAD(run);
+}
+
+void Tile::place(int slot, int global_neuron, NeuronRole role, const fw::NeuronConfig& config, int32_t bias) {
+    if (slot < 0 || slot >= slots_)
+        throw std::runtime_error("tile " + std::to_string(index_) + ": slot " + std::to_string(slot) + " outside [0, " +
+                                 std::to_string(slots_ - 1) + "]");
+    if (config.v_bits != hw_.membrane_bits || (config.adaptive && config.a_bits != hw_.adaptation_bits))
+        throw std::runtime_error("tile " + std::to_string(index_) + ": neuron " + std::to_string(global_neuron) +
+                                 " config widths differ from the tile's neuron.membrane_bits / adaptation_bits");
+    if (!fw::fits_signed(bias, hw_.membrane_bits))
+        throw std::runtime_error("tile " + std::to_string(index_) + ": neuron " + std::to_string(global_neuron) +
+                                 " bias " + std::to_string(bias) + " does not fit neuron.membrane_bits = " +
+                                 std::to_string(hw_.membrane_bits));
+    global_[slot] = global_neuron;
+    role_[slot] = role;
+    config_[slot] = config;
+    bias_[slot] = bias;
+    fanin_.set_group(slot, role == NeuronRole::readout ? 1 : 0);
+    rebuild_counts();
+}
+
+void Tile::set_lut(int group, const GroupLut& lut) {
+    if (group < 0 || group > 1) throw std::runtime_error("tile: LUT group must be 0 (hidden) or 1 (readout)");
+    if (lut.kind != static_cast<fw::CodeKind>(hw_.kind))
+        throw std::runtime_error("tile: LUT kind differs from synapse.kind");
+    for (int32_t v : lut.stored)
+        if (!fw::fits_signed(v, hw_.lut_bits))
+            throw std::runtime_error("tile: weight LUT value " + std::to_string(v) + " does not fit synapse.lut_bits = " +
+                                     std::to_string(hw_.lut_bits));
+    // The expanded table holds both groups back to back; the index stores absolute offsets.
+    const int size = fw::lut_size(lut.kind, lut.weight_bits);
+    if (lut_.empty()) lut_.assign(2 * size, 0);
+    lut_offset_[0] = 0;
+    lut_offset_[1] = size;
+    std::copy(lut.table.begin(), lut.table.end(), lut_.begin() + lut_offset_[group]);
+    fanin_.set_lut_offsets(lut_offset_[0], lut_offset_[1]);
+}
+
+void Tile::set_address_space(int n_in, int n_addresses) {
+    n_in_ = n_in;
+    n_addresses_ = n_addresses;
+}
+
+void Tile::rebuild_counts() {
+    hidden_slots_.clear();
+    readout_slots_.clear();
+    hidden_draws_ = readout_draws_ = 0;
+    hidden_state_bits_ = readout_state_bits_ = readout_read_extra_ = 0;
+    for (int s = 0; s < slots_; ++s) {
+        const fw::NeuronConfig& c = config_[s];
+        if (role_[s] == NeuronRole::hidden) {
+            hidden_slots_.push_back(s);
+            hidden_draws_ += fw::draws_per_step(c);
+            // v, (a), refractory counter and the spike bit are read and written each step.
+            hidden_state_bits_ += c.v_bits + (c.adaptive ? c.a_bits : 0) + refractory_bits(c.refractory) + 1;
+        } else if (role_[s] == NeuronRole::readout) {
+            readout_slots_.push_back(s);
+            readout_draws_ += fw::readout_draws_per_step(c);
+            readout_state_bits_ += c.v_bits;
+            readout_read_extra_ += c.v_bits;  // the bias register
+        }
+    }
+}
+
+void Tile::begin_sample(int n_steps, int readout_begin) {
+    for (fw::NeuronState& s : state_) s = fw::NeuronState{};
+    std::fill(y_sum_.begin(), y_sum_.end(), 0);
+    inbox_[0].clear();
+    inbox_[1].clear();
+    step_ = 0;
+    n_steps_ = n_steps;
+    readout_begin_ = readout_begin;
+    sample_start_ = sc_core::sc_time_stamp();
+    if (fanin_.dirty()) fanin_.build_index(n_addresses_);
+}
+
+std::vector<std::pair<int, int64_t>> Tile::readout_sums() const {
+    std::vector<std::pair<int, int64_t>> out;
+    for (int s : readout_slots_) out.emplace_back(global_[s], y_sum_[s]);
+    return out;
+}
+
+void Tile::trace(sc_core::sc_trace_file* tf, const std::vector<int>& global_neurons) {
+    for (int g : global_neurons)
+        for (int s = 0; s < slots_; ++s)
+            if (global_[s] == g) traced_slots_.push_back(s);
+    trace_v_.reset(new int[traced_slots_.size()]());
+    trace_z_.reset(new bool[traced_slots_.size()]());
+    for (size_t i = 0; i < traced_slots_.size(); ++i) {
+        const std::string n = "neuron" + std::to_string(global_[traced_slots_[i]]);
+        sc_core::sc_trace(tf, trace_v_[i], n + "_v");
+        if (role_[traced_slots_[i]] == NeuronRole::hidden) sc_core::sc_trace(tf, trace_z_[i], n + "_z");
+    }
+}
+
+void Tile::b_transport(tlm::tlm_generic_payload& payload, sc_time& delay) {
+    const AerPacket& p = *reinterpret_cast<const AerPacket*>(payload.get_data_ptr());
+    // Loosely timed: the packet is taken now; the annotated delay says when it would land,
+    // and it must land before the activation that integrates it.
+    const sc_time due = sample_start_ + dt_ * static_cast<double>(p.step) + dt_ / 2;
+    if (sc_core::sc_time_stamp() + delay > due && error_.empty())
+        error_ = "tile " + std::to_string(index_) + ": AER packet for step " + std::to_string(p.step) + " arrives at " +
+                 (sc_core::sc_time_stamp() + delay).to_string() + ", after its step starts at " + due.to_string() +
+                 " (mesh.hop_latency_ns too long for mesh.step_ns)";
+    std::vector<uint32_t>& box = inbox_[p.step & 1];
+    box.insert(box.end(), p.addresses.begin(), p.addresses.end());
+    payload.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+void Tile::run() {
+    wait(dt_ / 2);
+    for (;;) {
+        if (step_ <= n_steps_) step();
+        wait(dt_);
+    }
+}
+
+void Tile::step() {
+    const int t = step_++;
+    std::vector<uint32_t>& in = inbox_[t & 1];
+    if (fanin_.dirty()) fanin_.build_index(n_addresses_);
+
+    // Synaptic input: every event is matched against the CAMs (inverted index), the
+    // matched entries' weights come from the LUT and add into 32-bit accumulators.
+    std::fill(acc_.begin(), acc_.end(), 0);
+    const uint32_t* off = fanin_.offsets();
+    const IndexTarget* tg = fanin_.targets();
+    const uint32_t* cam = fanin_.cam_cost();
+    const int32_t* lut = lut_.data();
+    int32_t* acc = acc_.data();
+    const uint32_t n_addr = static_cast<uint32_t>(fanin_.n_addresses());
+    uint64_t sops = 0, cams = 0;
+    for (uint32_t a : in) {
+        if (a >= n_addr) continue;  // the router only delivers subscribed addresses
+        const uint32_t b = off[a], e = off[a + 1];
+        sops += e - b;
+        cams += cam[a];
+        for (uint32_t i = b; i < e; ++i) acc[tg[i].slot] += lut[tg[i].lut];
+    }
+    in.clear();
+    if (hw_.lookup == SynapseLookup::cam) counters_[Action::cam_search] += cams;
+    counters_[Action::sop] += sops;
+
+    out_.addresses.clear();
+    out_.step = t + 1;
+    if (t < n_steps_) {
+        for (int s : hidden_slots_) {
+            const int core = s / hw_.neurons_per_core;
+            if (fw::neuron_step(config_[s], state_[s], acc[s], lfsr_hidden_[core])) {
+                out_.addresses.push_back(static_cast<uint32_t>(n_in_ + global_[s]));
+                if (record_) spikes_.push_back(SpikeEvent{t, global_[s]});
+            }
+        }
+        counters_[Action::neuron_update] += hidden_slots_.size();
+        counters_[Action::lfsr_draw] += hidden_draws_;
+        counters_[Action::sram_read_bits] += hidden_state_bits_;
+        counters_[Action::sram_write_bits] += hidden_state_bits_;
+        counters_[Action::spike_out] += out_.addresses.size();
+    }
+    if (t >= 1) {
+        const bool in_window = t - 1 >= readout_begin_;
+        for (int s : readout_slots_) {
+            const int core = s / hw_.neurons_per_core;
+            int32_t y = state_[s].v;
+            fw::readout_step(config_[s], y, acc[s], bias_[s], lfsr_readout_[core]);
+            state_[s].v = y;
+            if (in_window) y_sum_[s] += y;
+        }
+        counters_[Action::neuron_update] += readout_slots_.size();
+        counters_[Action::lfsr_draw] += readout_draws_;
+        counters_[Action::sram_read_bits] += readout_state_bits_ + readout_read_extra_;
+        counters_[Action::sram_write_bits] += readout_state_bits_;
+    }
+    for (size_t i = 0; i < traced_slots_.size(); ++i) {
+        trace_v_[i] = state_[traced_slots_[i]].v;
+        trace_z_[i] = state_[traced_slots_[i]].z != 0;
+    }
+    if (!out_.addresses.empty()) {
+        sc_time delay = sc_core::SC_ZERO_TIME;
+        aer_out->b_transport(payload_, delay);
+    }
+}
+
+}  // namespace qrsim

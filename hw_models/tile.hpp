@@ -1,0 +1,112 @@
+// One neuromorphic tile: neuron core (fixed-point LIF/ALIF and readout units from
+// firmware/neuron_core.hpp), fan-in tables (CAM), per-group weight LUT, AER ports.
+//
+// Timing. The tile advances a whole timestep in ONE activation of its SC_THREAD, at
+// sample_start + t dt + dt/2 for t = 0 .. T (T = n_steps; the last one is a drain step):
+//  - the packet it integrates holds the inputs x_t (injected at t dt + dt/4) and the
+//    recurrent spikes z_{t-1} (emitted by some tile at the previous activation);
+//  - recurrent neurons compute step t (t < T); readout units compute y_{t-1} (t >= 1):
+//    the readout runs one step behind as a pipeline stage, so y equals the float model's
+//    y_t = kappa y_{t-1} + W_out z_t + b without a same-step round trip through the mesh;
+//  - its spikes leave as one packet tagged t+1 through the router; a packet that would
+//    arrive after the activation that needs it is a timing error (hop latency too long).
+// Hidden and readout units draw stochastic rounding from separate per-core LFSRs
+// (seeded by global core index), so the draw sequence does not depend on the pipeline
+// or on how the network is split over tiles.
+#pragma once
+
+#include "hw_models/aer.hpp"
+#include "hw_models/energy.hpp"
+#include "hw_models/fanin_table.hpp"
+#include "hw_models/hw_config.hpp"
+#include "hw_models/network.hpp"
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace qrsim {
+
+enum class NeuronRole : uint8_t { unused, hidden, readout };
+
+class Tile : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<Tile> aer_in;
+    tlm_utils::simple_initiator_socket<Tile> aer_out;
+
+    SC_HAS_PROCESS(Tile);
+    Tile(const sc_core::sc_module_name& name, const HwConfig& hw, int index);
+
+    // ---- loading (host loader now, firmware HAL later); every write is checked ----
+    void place(int slot, int global_neuron, NeuronRole role, const fw::NeuronConfig& config, int32_t bias);
+    void set_lut(int group, const GroupLut& lut);  // 0: hidden, 1: readout
+    void set_address_space(int n_in, int n_addresses);
+    FaninTable& fanin() { return fanin_; }
+    const FaninTable& fanin() const { return fanin_; }
+
+    // ---- between sc_start calls ----
+    void begin_sample(int n_steps, int readout_begin);  // zero state, empty inboxes
+    void record_spikes(bool on) { record_ = on; }
+    const std::vector<SpikeEvent>& spikes() const { return spikes_; }
+    void clear_spikes() { spikes_.clear(); }
+    // Readout sums over the window, as (global neuron, sum) for the readout units here.
+    std::vector<std::pair<int, int64_t>> readout_sums() const;
+    const ActionCounters& counters() const { return counters_; }
+    const std::string& error() const { return error_; }
+    int index() const { return index_; }
+    int slots() const { return slots_; }
+    int global_of(int slot) const { return global_[slot]; }
+    // Registers membranes and spikes of these global neurons (those placed here) in a VCD.
+    void trace(sc_core::sc_trace_file* tf, const std::vector<int>& global_neurons);
+
+private:
+    void run();
+    void step();
+    void b_transport(tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
+    void rebuild_counts();
+
+    HwConfig hw_;
+    int index_;
+    int slots_;
+    sc_core::sc_time dt_;
+    FaninTable fanin_;
+    std::vector<int32_t> lut_;
+    int lut_offset_[2] = {0, 0};
+    int n_in_ = 0, n_addresses_ = 0;
+
+    std::vector<int> global_;
+    std::vector<NeuronRole> role_;
+    std::vector<fw::NeuronConfig> config_;
+    std::vector<fw::NeuronState> state_;
+    std::vector<int32_t> bias_;
+    std::vector<int64_t> y_sum_;
+    std::vector<int32_t> acc_;
+    std::vector<int> hidden_slots_, readout_slots_;
+    std::vector<fw::Lfsr32> lfsr_hidden_, lfsr_readout_;
+
+    // Per-step constants for bulk counting.
+    uint64_t hidden_draws_ = 0, readout_draws_ = 0;
+    uint64_t hidden_state_bits_ = 0, readout_state_bits_ = 0, readout_read_extra_ = 0;
+
+    std::vector<uint32_t> inbox_[2];
+    AerPacket out_;
+    tlm::tlm_generic_payload payload_;
+    int step_ = 0, n_steps_ = -1, readout_begin_ = 0;
+    sc_core::sc_time sample_start_;
+    bool record_ = false;
+    std::vector<SpikeEvent> spikes_;
+    ActionCounters counters_;
+    std::string error_;
+
+    // VCD mirrors: written once per step for the traced neurons.
+    std::vector<int> traced_slots_;
+    std::unique_ptr<int[]> trace_v_;   // stable addresses for sc_trace
+    std::unique_ptr<bool[]> trace_z_;
+};
+
+}  // namespace qrsim

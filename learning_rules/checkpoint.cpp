@@ -1,0 +1,257 @@
+#include "learning_rules/checkpoint.hpp"
+
+#include "learning_rules/atomic_file.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace qrsim {
+
+using nlohmann::json;
+
+namespace {
+
+// Every RsnnParams field once, for both directions. n_in/n_out are shapes, not knobs,
+// but a checkpoint must be loadable without the task that produced it.
+template <class F>
+void for_each_param(RsnnParams& p, F&& f) {
+    f("n_in", p.n_in);
+    f("n_rec", p.n_rec);
+    f("n_alif", p.n_alif);
+    f("n_out", p.n_out);
+    f("tau_m", p.tau_m);
+    f("tau_a", p.tau_a);
+    f("tau_out", p.tau_out);
+    f("v_th", p.v_th);
+    f("beta", p.beta);
+    f("refractory", p.refractory);
+    f("gamma", p.gamma);
+    f("dt", p.dt);
+}
+
+json matrix_to_json(const std::string& name, const double* data, Eigen::Index rows,
+                    Eigen::Index cols) {
+    json values = json::array();
+    values.get_ref<json::array_t&>().reserve(static_cast<size_t>(rows * cols));
+    for (Eigen::Index i = 0; i < rows * cols; ++i) {
+        if (!std::isfinite(data[i]))
+            throw std::runtime_error("cannot save checkpoint: weights." + name +
+                                     " holds a non-finite value at index " + std::to_string(i));
+        values.push_back(data[i]);
+    }
+    return {{"rows", rows}, {"cols", cols}, {"data", std::move(values)}};
+}
+
+void require_shape(const std::string& name, Eigen::Index rows, Eigen::Index cols,
+                   Eigen::Index want_rows, Eigen::Index want_cols) {
+    if (rows != want_rows || cols != want_cols)
+        throw std::runtime_error("cannot save checkpoint: weights." + name + " is " +
+                                 std::to_string(rows) + "x" + std::to_string(cols) +
+                                 ", params say " + std::to_string(want_rows) + "x" +
+                                 std::to_string(want_cols));
+}
+
+// Reads one checkpoint; every error names the file and the JSON path of the bad field.
+class Reader {
+public:
+    explicit Reader(std::string path) : path_(std::move(path)) {}
+
+    [[noreturn]] void fail(const std::string& message) const {
+        throw std::runtime_error("checkpoint " + path_ + ": " + message);
+    }
+
+    const json& member(const json& object, const std::string& parent, const std::string& key) const {
+        const std::string where = parent.empty() ? key : parent + "." + key;
+        if (!object.is_object()) fail((parent.empty() ? "top level" : parent) + " is not an object");
+        const auto it = object.find(key);
+        if (it == object.end()) fail("missing field " + where);
+        return *it;
+    }
+
+    template <class T>
+    T number(const json& value, const std::string& where) const {
+        if constexpr (std::is_integral_v<T>) {
+            if (!value.is_number_integer()) fail(where + " must be an integer");
+            const auto v = value.get<int64_t>();
+            if (v < 0 || v > 1'000'000'000) fail(where + " = " + std::to_string(v) + " is out of range");
+            return static_cast<T>(v);
+        } else {
+            if (!value.is_number()) fail(where + " must be a number");
+            return value.get<T>();
+        }
+    }
+
+    void read_params(const json& j, RsnnParams& p) const {
+        for_each_param(p, [&](const char* key, auto& field) {
+            field = number<std::decay_t<decltype(field)>>(member(j, "params", key),
+                                                          std::string("params.") + key);
+        });
+        if (p.n_in < 1) fail("params.n_in must be >= 1");
+        if (p.n_rec < 1) fail("params.n_rec must be >= 1");
+        if (p.n_out < 1) fail("params.n_out must be >= 1");
+        if (p.n_alif > p.n_rec) fail("params.n_alif = " + std::to_string(p.n_alif) +
+                                     " exceeds params.n_rec = " + std::to_string(p.n_rec));
+        const std::initializer_list<std::pair<const char*, double>> positive = {
+            {"tau_m", p.tau_m}, {"tau_a", p.tau_a}, {"tau_out", p.tau_out}, {"v_th", p.v_th}, {"dt", p.dt}};
+        for (const auto& [key, value] : positive)
+            if (!(value > 0)) fail(std::string("params.") + key + " must be > 0");
+    }
+
+    // Fills `data` (already sized rows x cols by the params) from weights.<name>.
+    void read_matrix(const json& weights, const std::string& name, double* data,
+                     Eigen::Index rows, Eigen::Index cols, const char* shape_source) const {
+        const json& m = member(weights, "weights", name);
+        const std::string where = "weights." + name;
+        const auto r = number<int64_t>(member(m, where, "rows"), where + ".rows");
+        const auto c = number<int64_t>(member(m, where, "cols"), where + ".cols");
+        if (r != rows || c != cols)
+            fail(where + " is " + std::to_string(r) + "x" + std::to_string(c) + ", expected " +
+                 std::to_string(rows) + "x" + std::to_string(cols) + " from " + shape_source);
+        const json& values = member(m, where, "data");
+        if (!values.is_array()) fail(where + ".data must be an array");
+        if (static_cast<Eigen::Index>(values.size()) != rows * cols)
+            fail(where + ".data has " + std::to_string(values.size()) + " values, expected " +
+                 std::to_string(rows * cols));
+        for (Eigen::Index i = 0; i < rows * cols; ++i) {
+            const json& v = values[static_cast<size_t>(i)];
+            if (!v.is_number()) fail(where + ".data[" + std::to_string(i) + "] is not a number");
+            data[i] = v.get<double>();
+        }
+    }
+
+    Checkpoint read() const {
+        std::ifstream in(path_, std::ios::binary);
+        if (!in) fail("cannot open file");
+        std::stringstream text;
+        text << in.rdbuf();
+        if (in.bad()) fail("read error");
+
+        json root;
+        try {
+            root = json::parse(text.str());
+        } catch (const json::parse_error& e) {
+            fail("not valid JSON (byte " + std::to_string(e.byte) + ")");
+        }
+        const json& format = member(root, "", "format");
+        if (!format.is_string() || format.get<std::string>() != kCheckpointFormat)
+            fail(std::string("format is ") + format.dump() + ", expected \"" + kCheckpointFormat + "\"");
+        const json& version = member(root, "", "version");
+        if (!version.is_number_integer() || version.get<int64_t>() != kCheckpointVersion)
+            fail("version is " + version.dump() + ", this build reads version " +
+                 std::to_string(kCheckpointVersion));
+
+        Checkpoint cp;
+        read_params(member(root, "", "params"), cp.params);
+        const RsnnParams& p = cp.params;
+        cp.weights.resize_zero(p);
+        const json& w = member(root, "", "weights");
+        read_matrix(w, "w_in", cp.weights.w_in.data(), p.n_rec, p.n_in, "params.n_rec x params.n_in");
+        read_matrix(w, "w_rec", cp.weights.w_rec.data(), p.n_rec, p.n_rec, "params.n_rec x params.n_rec");
+        read_matrix(w, "w_out", cp.weights.w_out.data(), p.n_out, p.n_rec, "params.n_out x params.n_rec");
+        read_matrix(w, "b_out", cp.weights.b_out.data(), p.n_out, 1, "params.n_out x 1");
+
+        const json& config = member(root, "", "config");
+        if (!config.is_object()) fail("config must be an object");
+        cp.config = config;
+        if (const auto it = root.find("extra"); it != root.end()) {
+            if (!it->is_object()) fail("extra must be an object");
+            cp.extra = *it;
+        }
+        return cp;
+    }
+
+private:
+    std::string path_;
+};
+
+}  // namespace
+
+json params_to_json(const RsnnParams& params) {
+    json j = json::object();
+    RsnnParams copy = params;  // for_each_param visits mutable fields
+    for_each_param(copy, [&](const char* key, const auto& value) { j[key] = value; });
+    return j;
+}
+
+void save_checkpoint(const std::string& path, const Checkpoint& cp) {
+    const RsnnParams& p = cp.params;
+    const RsnnWeights& w = cp.weights;
+    require_shape("w_in", w.w_in.rows(), w.w_in.cols(), p.n_rec, p.n_in);
+    require_shape("w_rec", w.w_rec.rows(), w.w_rec.cols(), p.n_rec, p.n_rec);
+    require_shape("w_out", w.w_out.rows(), w.w_out.cols(), p.n_out, p.n_rec);
+    require_shape("b_out", w.b_out.rows(), 1, p.n_out, 1);
+    if (!cp.config.is_object()) throw std::runtime_error("cannot save checkpoint: config must be an object");
+    if (!cp.extra.is_null() && !cp.extra.is_object())
+        throw std::runtime_error("cannot save checkpoint: extra must be an object");
+
+    json root = {
+        {"format", kCheckpointFormat},
+        {"version", kCheckpointVersion},
+        {"params", params_to_json(p)},
+        {"weights",
+         {{"w_in", matrix_to_json("w_in", w.w_in.data(), w.w_in.rows(), w.w_in.cols())},
+          {"w_rec", matrix_to_json("w_rec", w.w_rec.data(), w.w_rec.rows(), w.w_rec.cols())},
+          {"w_out", matrix_to_json("w_out", w.w_out.data(), w.w_out.rows(), w.w_out.cols())},
+          {"b_out", matrix_to_json("b_out", w.b_out.data(), w.b_out.rows(), 1)}}},
+        {"config", cp.config},
+    };
+    if (cp.extra.is_object() && !cp.extra.empty()) root["extra"] = cp.extra;
+    write_file_atomically(path, root.dump() + "\n");
+}
+
+Checkpoint load_checkpoint(const std::string& path) { return Reader(path).read(); }
+
+namespace {
+
+GroupQuant group_from_json(const nlohmann::json& g, const ConstraintSpec& spec, const char* name) {
+    if (!g.is_object()) throw std::runtime_error(std::string("checkpoint extra.constraint.groups.") + name + " missing");
+    GroupQuant q;
+    q.kind = spec.kind;
+    q.weight_bits = spec.weight_bits;
+    if (g.contains("scale")) q.scale = g.at("scale").get<double>();
+    if (g.contains("base")) {
+        const auto& b = g.at("base");
+        if (!b.is_array() || b.size() != 4)
+            throw std::runtime_error(std::string("checkpoint extra.constraint.groups.") + name + ".base must hold 4 numbers");
+        for (int i = 0; i < 4; ++i) q.base[i] = b[i].get<double>();
+    } else if (spec.kind != WeightKind::uniform) {
+        throw std::runtime_error(std::string("checkpoint extra.constraint.groups.") + name + ".base missing for kind " +
+                                 to_string(spec.kind));
+    }
+    return q;
+}
+
+}  // namespace
+
+nlohmann::json constraint_to_extra(const CheckpointConstraint& c) {
+    auto group = [](const GroupQuant& q) {
+        return nlohmann::json{{"scale", q.scale}, {"base", {q.base[0], q.base[1], q.base[2], q.base[3]}}};
+    };
+    return {{"constraint",
+             {{"kind", to_string(c.spec.kind)},
+              {"fanin", c.spec.fanin},
+              {"weight_bits", c.spec.weight_bits},
+              {"groups", {{"hidden", group(c.hidden)}, {"readout", group(c.readout)}}}}}};
+}
+
+CheckpointConstraint constraint_from_extra(const nlohmann::json& extra) {
+    if (!extra.is_object() || !extra.contains("constraint"))
+        throw std::runtime_error("checkpoint has no extra.constraint: the tile runs networks trained under a constraint");
+    const nlohmann::json& c = extra.at("constraint");
+    CheckpointConstraint out;
+    try {
+        out.spec.kind = weight_kind_from_string(c.at("kind").get<std::string>());
+        out.spec.fanin = c.value("fanin", 0);
+        out.spec.weight_bits = c.value("weight_bits", 4);
+        const nlohmann::json& groups = c.at("groups");
+        out.hidden = group_from_json(groups.value("hidden", nlohmann::json()), out.spec, "hidden");
+        out.readout = group_from_json(groups.value("readout", nlohmann::json()), out.spec, "readout");
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(std::string("checkpoint extra.constraint: ") + e.what());
+    }
+    return out;
+}
+
+}  // namespace qrsim

@@ -1,0 +1,56 @@
+// A trained network on disk: JSON, written atomically, validated on load.
+//
+//   {"format": "qrsim-rsnn", "version": 1,
+//    "params":  {every RsnnParams field},
+//    "weights": {"w_in": {"rows": R, "cols": C, "data": [row-major]}, "w_rec", "w_out",
+//                "b_out" (a column: cols = 1)},
+//    "config":  {the resolved configuration that produced it},
+//    "extra":   {optional: what later layers add, e.g. a constraint spec}}
+//
+// Doubles are written in shortest round-trip form, so load(save(x)) == x to the bit.
+#pragma once
+
+#include "learning_rules/constraint_spec.hpp"
+#include "learning_rules/rsnn.hpp"
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace qrsim {
+
+struct Checkpoint {
+    RsnnParams params;
+    RsnnWeights weights;
+    nlohmann::json config = nlohmann::json::object();
+    nlohmann::json extra = nlohmann::json::object();  // null or empty: not written
+};
+
+inline constexpr const char* kCheckpointFormat = "qrsim-rsnn";
+inline constexpr int kCheckpointVersion = 1;
+
+// Throws std::runtime_error if the weights do not match the params, hold a non-finite
+// value (JSON cannot store it), or the file cannot be written. Never leaves a partial file.
+void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+
+// Throws std::runtime_error with one line naming the file and the offending field.
+Checkpoint load_checkpoint(const std::string& path);
+
+// The constraint a network was trained under, kept in checkpoint.extra so the tile can
+// rebuild its fan-in tables:
+//   {"constraint": {"kind": "dynapse2", "fanin": 64, "weight_bits": 4,
+//                   "groups": {"hidden": {"scale": s, "base": [b0, b1, b2, b3]},
+//                              "readout": {...}}}}
+// "hidden" covers the rows of [w_in | w_rec], "readout" w_out.
+struct CheckpointConstraint {
+    ConstraintSpec spec;
+    GroupQuant hidden, readout;
+};
+
+nlohmann::json constraint_to_extra(const CheckpointConstraint& constraint);
+// Throws one line naming the missing or bad field.
+CheckpointConstraint constraint_from_extra(const nlohmann::json& extra);
+
+// The JSON form of RsnnParams, shared with reports.
+nlohmann::json params_to_json(const RsnnParams& params);
+
+}  // namespace qrsim

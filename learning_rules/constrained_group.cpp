@@ -1,0 +1,721 @@
+// Quantized Rewiring, DEEP R and the dense baseline for one group of weights; see the
+// header and /work/shared/REFERENCES.md sections 2-3.
+#include "learning_rules/constrained_group.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <tuple>
+
+namespace qrsim {
+namespace {
+
+constexpr double kLargeRatio = 4.0;   // dynapse1: large base = 4 x small base, both signs
+constexpr double kFullMask = 15.0;    // dynapse2 with bases s, 2s, 4s, 8s: one entry reaches 15 s
+constexpr double kSnap = 1e-9;        // units closer than this to an integer are that integer
+constexpr double kRegrowUnits = 1e-2; // QR random regrowth: a new pair starts this small
+constexpr double kDormantTheta = -1e-12;  // DEEP R: dormant connections are kept below zero
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+// Rounds x >= 0 to an integer: unbiased stochastic rounding with an rng, nearest without.
+double round_units(double x, std::mt19937_64* rng) {
+    const double lo = std::floor(x);
+    const double frac = x - lo;
+    if (!rng) return frac >= 0.5 ? lo + 1 : lo;
+    if (frac == 0) return lo;
+    return uniform01(*rng) < frac ? lo + 1 : lo;
+}
+
+// The weight of one unit of a pair's magnitude: the uniform scale, the smallest dynapse base.
+double unit_weight(const GroupQuant& quant) {
+    switch (quant.kind) {
+    case WeightKind::none: return 1.0;
+    case WeightKind::uniform: return quant.scale;
+    case WeightKind::dynapse1:
+    case WeightKind::dynapse2: return quant.base[0];
+    }
+    return 1.0;
+}
+
+long long connectivity_budget(const ConstraintSpec& spec, long long pairs) {
+    return spec.connectivity >= 1.0 ? pairs : static_cast<long long>(std::floor(spec.connectivity * pairs));
+}
+
+// ---- Per-pair arithmetic of the projection.
+// A pair's weight is sign x a x unit, a >= 0 real. In the worst case of rounding (a rounded
+// up) it occupies entries(a) fan-in entries; each entry carries a "token" of weight, and the
+// fan-in step removes the smallest tokens of the row first (ties: tokens of the smaller
+// pair first), so a pair always loses its own smallest tokens first:
+//   none, uniform  one token a
+//   dynapse1       a = 4 L + small: the fraction of small, floor(small) tokens of 1, L of 4
+//   dynapse2       e = ceil(a / 15): the rest a - 15 (e - 1), then e - 1 full tokens of 15
+struct PairLadder {
+    WeightKind kind = WeightKind::none;
+    int fanin = 0;
+    double max_magnitude = kInf;
+
+    explicit PairLadder(const ConstraintSpec& spec) : kind(spec.kind), fanin(spec.fanin) {
+        if (kind == WeightKind::uniform) max_magnitude = uniform_max_code(spec.weight_bits);
+        // No pair can use more than K entries.
+        if (fanin > 0 && kind == WeightKind::dynapse1) max_magnitude = kLargeRatio * fanin;
+        if (fanin > 0 && kind == WeightKind::dynapse2) max_magnitude = kFullMask * fanin;
+    }
+
+    double canonical(double a) const {
+        if (kind != WeightKind::none) {
+            const double n = std::nearbyint(a);
+            if (std::abs(a - n) <= kSnap) a = n;
+        }
+        return std::min(a, max_magnitude);
+    }
+
+    // Calls fn(size, count) for the pair's tokens, smallest first.
+    template <class Fn>
+    void for_each_token(double a, Fn fn) const {
+        if (a == 0) return;
+        switch (kind) {
+        case WeightKind::none:
+        case WeightKind::uniform: fn(a, 1); break;
+        case WeightKind::dynapse1: {
+            const double large = std::floor(a / kLargeRatio);
+            const double small = a - kLargeRatio * large;
+            const double whole = std::floor(small);
+            if (small > whole) fn(small - whole, 1);
+            if (whole > 0) fn(1.0, static_cast<int>(whole));
+            if (large > 0) fn(kLargeRatio, static_cast<int>(large));
+            break;
+        }
+        case WeightKind::dynapse2: {
+            const double e = std::ceil(a / kFullMask);
+            fn(a - kFullMask * (e - 1), 1);
+            if (e > 1) fn(kFullMask, static_cast<int>(e - 1));
+            break;
+        }
+        }
+    }
+
+    int entries(double a) const {
+        int n = 0;
+        for_each_token(a, [&](double, int count) { n += count; });
+        return n;
+    }
+
+    // The magnitude left when the pair drops its `drop` smallest tokens.
+    double drop_smallest(double a, int drop) const {
+        double left = 0;
+        for_each_token(a, [&](double size, int count) {
+            const int dropped = std::min(drop, count);
+            drop -= dropped;
+            left += size * (count - dropped);
+        });
+        return left;
+    }
+};
+
+// Where a selection of the `excess` smallest values ends: all values < t, plus `ties` of
+// those == t (in the caller's tie order).
+struct Threshold {
+    double t;
+    long long ties;
+};
+
+Threshold drop_threshold(std::vector<double>& values, long long excess) {
+    std::nth_element(values.begin(), values.begin() + (excess - 1), values.end());
+    const double t = values[excess - 1];
+    const long long below = std::count_if(values.begin(), values.end(), [t](double v) { return v < t; });
+    return {t, excess - below};
+}
+
+// The same when only `keep` values survive and keep is small (a row's K entries): a min-heap
+// of the K largest rejects most values with one comparison, unlike a full nth_element.
+Threshold keep_threshold(const std::vector<double>& values, long long keep, std::vector<double>& heap) {
+    heap.assign(values.begin(), values.begin() + keep);
+    std::make_heap(heap.begin(), heap.end(), std::greater<>());
+    for (size_t i = keep; i < values.size(); ++i) {
+        if (values[i] <= heap.front()) continue;
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+        heap.back() = values[i];
+        std::push_heap(heap.begin(), heap.end(), std::greater<>());
+    }
+    const double t = heap.front();  // the keep-th largest
+    long long above = 0, equal = 0;
+    for (double v : values) {
+        above += v > t;
+        equal += v == t;
+    }
+    return {t, equal - (keep - above)};
+}
+
+// Step (3): zero the smallest pairs (ties: lowest index) until at most `budget` are non-zero.
+void enforce_connectivity(std::vector<double>& mag, long long budget, std::vector<double>& scratch) {
+    scratch.clear();
+    for (double a : mag)
+        if (a > 0) scratch.push_back(a);
+    const long long excess = static_cast<long long>(scratch.size()) - budget;
+    if (excess <= 0) return;
+    auto [t, ties] = drop_threshold(scratch, excess);
+    for (double& a : mag) {
+        if (a == t && ties > 0) {
+            a = 0;
+            --ties;
+        } else if (a < t) {
+            a = 0;
+        }
+    }
+}
+
+// Step (4): per row, drop the smallest tokens until the worst-case entries are exactly <= K.
+struct TiedPair {
+    double magnitude;
+    int col;
+    int tokens;
+    bool operator<(const TiedPair& o) const { return std::tie(magnitude, col) < std::tie(o.magnitude, o.col); }
+};
+void enforce_fanin(std::vector<double>& mag, int rows, int cols, const PairLadder& ladder,
+                   std::vector<double>& sizes, std::vector<double>& heap, std::vector<TiedPair>& tied) {
+    if (ladder.fanin <= 0) return;
+    for (int r = 0; r < rows; ++r) {
+        double* row = mag.data() + static_cast<size_t>(r) * cols;
+        sizes.clear();
+        for (int c = 0; c < cols; ++c)
+            ladder.for_each_token(row[c], [&](double size, int count) {
+                for (int i = 0; i < count; ++i) sizes.push_back(size);
+            });
+        const long long excess = static_cast<long long>(sizes.size()) - ladder.fanin;
+        if (excess <= 0) continue;
+        auto [t, ties] = keep_threshold(sizes, ladder.fanin, heap);
+        tied.clear();
+        for (int c = 0; c < cols; ++c) {
+            int below = 0, equal = 0;
+            ladder.for_each_token(row[c], [&](double size, int count) {
+                below += size < t ? count : 0;
+                equal += size == t ? count : 0;
+            });
+            if (equal > 0) tied.push_back({row[c], c, equal});
+            if (below > 0) row[c] = ladder.drop_smallest(row[c], below);
+        }
+        // The tied tokens go from the smallest pairs first; tied tokens are a pair's
+        // smallest remaining ones, since its tokens below t are already gone.
+        std::sort(tied.begin(), tied.end());
+        for (const TiedPair& p : tied) {
+            if (ties == 0) break;
+            const int drop = static_cast<int>(std::min<long long>(ties, p.tokens));
+            row[p.col] = ladder.drop_smallest(row[p.col], drop);
+            ties -= drop;
+        }
+    }
+}
+
+void require_shape(const Matrix& m, int rows, int cols, const char* what) {
+    if (m.rows() != rows || m.cols() != cols)
+        throw std::invalid_argument(std::string(what) + ": expected " + std::to_string(rows) + " x " +
+                                    std::to_string(cols) + ", got " + std::to_string(m.rows()) + " x " +
+                                    std::to_string(m.cols()));
+}
+
+// ---- Quantized Rewiring ----------------------------------------------------------------
+
+class QuantizedRewiring final : public ConstrainedGroup {
+public:
+    QuantizedRewiring(const ConstraintSpec& spec, const GroupQuant& quant, const Matrix& initial,
+                      const GroupOptions& options)
+        : ConstrainedGroup("qr", spec, quant, static_cast<int>(initial.rows()), static_cast<int>(initial.cols()),
+                           options.allowed),
+          ladder_(spec), unit_(unit_weight(quant)), regrow_(options.regrow),
+          random_regrowth_(options.random_regrowth) {
+        require_ladder_levels();
+        set_weights(initial);
+    }
+
+    Matrix& hidden() override { return hidden_; }
+
+    void weights(Matrix& w, std::mt19937_64* rng) const override {
+        w.resize(rows_, cols_);
+        const double* h = hidden_.data();
+        double* out = w.data();
+        const int n = rows_ * cols_;
+        if (types() == 4) {
+            for (int p = 0; p < n; ++p) {
+                double sum = 0;
+                for (int t = 0; t < 4; ++t)
+                    sum += type_sign(t) * quant_.base[t] * round_units(std::max(0.0, h[4 * p + t]), rng);
+                out[p] = sum;
+            }
+        } else if (quant_.kind == WeightKind::none) {
+            std::copy(h, h + n, out);
+        } else {
+            for (int p = 0; p < n; ++p)
+                out[p] = std::copysign(round_units(std::abs(h[p]), rng), h[p]) * unit_;
+        }
+    }
+
+    // w = sum_t sign_t base_t c_t, so dw/dc_t = sign_t base_t; dividing by base_t^2 (and by
+    // the 4 counts that all move) makes the counts' steps add up to one weight-space step.
+    void hidden_gradient(const Matrix& dw, Matrix& dh) const override {
+        require_shape(dw, rows_, cols_, "QuantizedRewiring::hidden_gradient");
+        dh.resize(hidden_.rows(), hidden_.cols());
+        const int n = rows_ * cols_;
+        for (int p = 0; p < n; ++p) {
+            const bool frozen = !allowed(p) || (!regrow_ && dormant_[p]);
+            const double g = frozen ? 0.0 : dw.data()[p];
+            if (types() == 4) {
+                for (int t = 0; t < 4; ++t) dh.data()[4 * p + t] = g * type_sign(t) / (4.0 * quant_.base[t]);
+            } else {
+                dh.data()[p] = g / unit_;
+            }
+        }
+    }
+
+    void after_step(double, std::mt19937_64& rng) override { project(&rng); }
+
+    void set_weights(const Matrix& w) override {
+        require_shape(w, rows_, cols_, "QuantizedRewiring::set_weights");
+        hidden_.setZero(rows_, static_cast<Eigen::Index>(cols_) * types());
+        dormant_.assign(static_cast<size_t>(rows_) * cols_, 0);
+        for (int p = 0; p < rows_ * cols_; ++p) store(p, w.data()[p] / unit_);
+        project(nullptr);
+    }
+
+    // Literally what weights() can produce: every count or magnitude rounded up.
+    int worst_case_fanin() const override {
+        int worst = 0;
+        const double* h = hidden_.data();
+        for (int r = 0; r < rows_; ++r) {
+            long long row = 0;
+            for (int c = 0; c < cols_; ++c) {
+                const int p = r * cols_ + c;
+                if (types() == 4) {
+                    for (int t = 0; t < 4; ++t) row += static_cast<long long>(std::ceil(std::max(0.0, h[4 * p + t])));
+                } else if (quant_.kind == WeightKind::dynapse2) {
+                    row += static_cast<long long>(std::ceil(std::abs(h[p]) / kFullMask));
+                } else {
+                    row += h[p] != 0;
+                }
+            }
+            worst = std::max<int>(worst, static_cast<int>(row));
+        }
+        return worst;
+    }
+
+private:
+    int types() const { return quant_.kind == WeightKind::dynapse1 ? 4 : 1; }
+    static double type_sign(int t) { return t >= 2 ? -1.0 : 1.0; }
+
+    // The projection's arithmetic assumes the ladder levels; levels given by the caller must match.
+    void require_ladder_levels() const {
+        const double s = quant_.base[0];
+        auto same = [](double x, double y) { return std::abs(x - y) <= 1e-12 * std::abs(y); };
+        bool ok = unit_ > 0;
+        if (quant_.kind == WeightKind::dynapse1)
+            ok = ok && same(quant_.base[1], kLargeRatio * s) && same(quant_.base[2], s) &&
+                 same(quant_.base[3], kLargeRatio * s);
+        if (quant_.kind == WeightKind::dynapse2)
+            ok = ok && same(quant_.base[1], 2 * s) && same(quant_.base[2], 4 * s) && same(quant_.base[3], 8 * s);
+        if (!ok)
+            throw std::invalid_argument("qr: " + to_string(quant_.kind) +
+                                        " levels must be s>0 (uniform scale>0), dynapse1 {s,4s,s,4s}, "
+                                        "dynapse2 {s,2s,4s,8s}");
+    }
+
+    // The pair's signed weight in units; a negative count counts for the opposite sign.
+    double signed_units(int p) const {
+        const double* h = hidden_.data();
+        if (types() == 1) return h[p];
+        return h[4 * p] + kLargeRatio * h[4 * p + 1] - h[4 * p + 2] - kLargeRatio * h[4 * p + 3];
+    }
+
+    // Writes the canonical parameters of signed weight v (units): dynapse1 counts go to the
+    // types of v's sign, largest type first (an integer large count, the rest small).
+    void store(int p, double v) {
+        double* h = hidden_.data();
+        if (types() == 1) {
+            h[p] = v == 0 ? 0.0 : v;
+            return;
+        }
+        const double a = std::abs(v);
+        const double large = std::floor(a / kLargeRatio);
+        const int first = v < 0 ? 2 : 0;
+        std::fill(h + 4 * p, h + 4 * p + 4, 0.0);
+        h[4 * p + first] = a - kLargeRatio * large;
+        h[4 * p + first + 1] = large;
+    }
+
+    // Steps (1)-(4) of the projection, then optional random regrowth into free entries.
+    void project(std::mt19937_64* rng) {
+        const int n = rows_ * cols_;
+        mag_.resize(n);
+        negative_.resize(n);
+        for (int p = 0; p < n; ++p) {
+            const bool frozen = !allowed(p) || (!regrow_ && dormant_[p]);
+            const double v = frozen ? 0.0 : signed_units(p);
+            negative_[p] = v < 0;
+            mag_[p] = ladder_.canonical(std::abs(v));
+        }
+        enforce_connectivity(mag_, connectivity_budget(spec_, n), values_);
+        enforce_fanin(mag_, rows_, cols_, ladder_, values_, heap_, tied_);
+        if (rng && random_regrowth_) regrow_randomly(*rng);
+        for (int p = 0; p < n; ++p) {
+            store(p, negative_[p] ? -mag_[p] : mag_[p]);
+            if (!regrow_) dormant_[p] = mag_[p] == 0;
+        }
+    }
+
+    // DEEP R style: random dormant pairs, with a random sign, take up the entries left free
+    // in each row (within the connectivity budget); each starts at kRegrowUnits, one entry.
+    void regrow_randomly(std::mt19937_64& rng) {
+        const int n = rows_ * cols_;
+        long long global_free = connectivity_budget(spec_, n) -
+                                std::count_if(mag_.begin(), mag_.end(), [](double a) { return a > 0; });
+        for (int r = 0; r < rows_ && global_free > 0; ++r) {
+            double* row = mag_.data() + static_cast<size_t>(r) * cols_;
+            long long used = 0;
+            scratch_.clear();
+            for (int c = 0; c < cols_; ++c) {
+                used += ladder_.entries(row[c]);
+                if (row[c] == 0 && allowed(r * cols_ + c)) scratch_.push_back(c);
+            }
+            const long long row_free = ladder_.fanin > 0 ? ladder_.fanin - used : static_cast<long long>(scratch_.size());
+            const long long grow = std::min({row_free, global_free, static_cast<long long>(scratch_.size())});
+            for (long long i = 0; i < grow; ++i) {
+                std::swap(scratch_[i], scratch_[i + rng() % (scratch_.size() - i)]);
+                const int c = scratch_[i];
+                row[c] = kRegrowUnits;
+                negative_[r * cols_ + c] = rng() & 1;
+            }
+            global_free -= std::max(0LL, grow);
+        }
+    }
+
+    PairLadder ladder_;
+    double unit_;
+    bool regrow_;
+    bool random_regrowth_;
+    Matrix hidden_;
+    std::vector<char> dormant_;  // pairs zero after the last projection (used when !regrow_)
+    // Scratch of the projection, kept to avoid allocating every minibatch.
+    std::vector<double> mag_;
+    std::vector<char> negative_;
+    std::vector<int> scratch_;
+    std::vector<double> values_;
+    std::vector<double> heap_;
+    std::vector<TiedPair> tied_;
+};
+
+// ---- DEEP R ----------------------------------------------------------------------------
+
+class DeepR final : public ConstrainedGroup {
+public:
+    DeepR(const ConstraintSpec& spec, const GroupQuant& quant, const Matrix& initial, uint64_t seed,
+          const GroupOptions& options)
+        : ConstrainedGroup("deepr", spec, quant, static_cast<int>(initial.rows()), static_cast<int>(initial.cols()),
+                           options.allowed),
+          l1_(options.l1), temperature_(options.temperature), rng_(seed) {
+        make_levels();
+        const int n = rows_ * cols_;
+        theta_.setConstant(rows_, cols_, kDormantTheta);
+        sign_.resize(n);
+        active_.assign(n, 0);
+        for (int p = 0; p < n; ++p) {
+            const double w = initial.data()[p];
+            sign_[p] = w > 0 ? 1 : w < 0 ? -1 : (rng_() & 1 ? 1 : -1);
+        }
+        // The paper's start: a random set of exactly the budget, theta = |initial weight|.
+        for (int r = 0; r < rows_; ++r) activate_random(r, row_budget(r), rng_, [&](int p) {
+            theta_.data()[p] = std::abs(initial.data()[p]);
+        });
+    }
+
+    Matrix& hidden() override { return theta_; }
+
+    void weights(Matrix& w, std::mt19937_64* rng) const override {
+        w.resize(rows_, cols_);
+        for (int p = 0; p < rows_ * cols_; ++p) {
+            if (!active_[p]) {
+                w.data()[p] = 0;
+                continue;
+            }
+            // Before after_step an active theta may be negative: it weighs 0 until it goes dormant.
+            const auto& levels = levels_[sign_[p] < 0];
+            w.data()[p] = sign_[p] * round_to_levels(std::max(0.0, theta_.data()[p]), levels, rng);
+        }
+    }
+
+    void hidden_gradient(const Matrix& dw, Matrix& dh) const override {
+        require_shape(dw, rows_, cols_, "DeepR::hidden_gradient");
+        dh.resize(rows_, cols_);
+        for (int p = 0; p < rows_ * cols_; ++p) dh.data()[p] = active_[p] ? sign_[p] * dw.data()[p] : 0.0;
+    }
+
+    void after_step(double learning_rate, std::mt19937_64& rng) override {
+        const double noise = std::sqrt(2.0 * learning_rate * temperature_);
+        std::normal_distribution<double> normal;
+        double* theta = theta_.data();
+        for (int r = 0; r < rows_; ++r) {
+            int n_active = 0;
+            for (int p = r * cols_; p < (r + 1) * cols_; ++p) {
+                if (active_[p]) {
+                    theta[p] -= learning_rate * l1_;
+                    if (noise > 0) theta[p] += noise * normal(rng);
+                    active_[p] = theta[p] >= 0;
+                    n_active += active_[p];
+                }
+                // The optimizer's momentum may have moved a dormant theta; it stays dormant.
+                if (!active_[p]) theta[p] = std::min(theta[p], kDormantTheta);
+            }
+            activate_random(r, row_budget(r) - n_active, rng, [&](int p) { theta[p] = 0.0; });
+        }
+    }
+
+    // Non-zero allowed weights become the active set (largest first within the budget),
+    // with their signs; random dormant connections fill the rest of the budget at theta 0.
+    void set_weights(const Matrix& w) override {
+        require_shape(w, rows_, cols_, "DeepR::set_weights");
+        std::fill(active_.begin(), active_.end(), 0);
+        theta_.setConstant(kDormantTheta);
+        std::vector<int> candidates;
+        for (int r = 0; r < rows_; ++r) {
+            candidates.clear();
+            for (int p = r * cols_; p < (r + 1) * cols_; ++p)
+                if (allowed(p) && w.data()[p] != 0) candidates.push_back(p);
+            const size_t keep = std::min<size_t>(candidates.size(), row_budget(r));
+            std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), [&](int x, int y) {
+                return std::abs(w.data()[x]) > std::abs(w.data()[y]);
+            });
+            for (size_t i = 0; i < keep; ++i) {
+                const int p = candidates[i];
+                active_[p] = 1;
+                sign_[p] = w.data()[p] > 0 ? 1 : -1;
+                theta_.data()[p] = std::abs(w.data()[p]);
+            }
+            activate_random(r, row_budget(r) - static_cast<int>(keep), rng_, [&](int p) { theta_.data()[p] = 0.0; });
+        }
+    }
+
+    // One entry per active connection at most (its weight is one level or zero).
+    int worst_case_fanin() const override {
+        int worst = 0;
+        for (int r = 0; r < rows_; ++r)
+            worst = std::max(worst, static_cast<int>(std::count(active_.begin() + r * cols_,
+                                                                active_.begin() + (r + 1) * cols_, 1)));
+        return worst;
+    }
+
+private:
+    // Per neuron: K active connections (fewer if fewer are allowed or the connectivity
+    // fraction of the row is smaller).
+    int row_budget(int r) const {
+        long long budget = std::min<long long>(cols_, connectivity_budget(spec_, cols_));
+        if (spec_.fanin > 0) budget = std::min<long long>(budget, spec_.fanin);
+        int allowed_in_row = 0;
+        for (int p = r * cols_; p < (r + 1) * cols_; ++p) allowed_in_row += allowed(p);
+        return static_cast<int>(std::min<long long>(budget, allowed_in_row));
+    }
+
+    // Activates `count` random dormant allowed connections of row r, initialising each.
+    template <class Init>
+    void activate_random(int r, int count, std::mt19937_64& rng, Init init) {
+        if (count <= 0) return;
+        dormant_.clear();
+        for (int p = r * cols_; p < (r + 1) * cols_; ++p)
+            if (!active_[p] && allowed(p)) dormant_.push_back(p);
+        count = std::min<int>(count, static_cast<int>(dormant_.size()));
+        for (int i = 0; i < count; ++i) {
+            std::swap(dormant_[i], dormant_[i + rng() % (dormant_.size() - i)]);
+            active_[dormant_[i]] = 1;
+            init(dormant_[i]);
+        }
+    }
+
+    // The magnitudes ONE entry can carry, per sign (0 exc, 1 inh), so that the K active
+    // connections never need more than K entries. Empty for float (kind none).
+    void make_levels() {
+        for (auto& l : levels_) l.clear();
+        switch (quant_.kind) {
+        case WeightKind::none: return;
+        case WeightKind::uniform:
+            for (int code = 1; code <= uniform_max_code(quant_.weight_bits); ++code)
+                levels_[0].push_back(entry_weight(quant_, code));
+            levels_[1] = levels_[0];
+            break;
+        case WeightKind::dynapse1:
+            levels_[0] = {entry_weight(quant_, 0), entry_weight(quant_, 1)};
+            levels_[1] = {-entry_weight(quant_, 2), -entry_weight(quant_, 3)};
+            break;
+        case WeightKind::dynapse2:
+            for (int mask = 1; mask <= 15; ++mask) levels_[0].push_back(entry_weight(quant_, mask));
+            levels_[1] = levels_[0];
+            break;
+        }
+        for (auto& l : levels_) {
+            l.push_back(0.0);
+            std::sort(l.begin(), l.end());
+            l.erase(std::unique(l.begin(), l.end()), l.end());
+        }
+    }
+
+    // Rounds x >= 0 to a level between its neighbours (unbiased with an rng); above the top
+    // level it saturates.
+    static double round_to_levels(double x, const std::vector<double>& levels, std::mt19937_64* rng) {
+        if (levels.empty()) return x;
+        const auto hi = std::upper_bound(levels.begin(), levels.end(), x);
+        if (hi == levels.end()) return levels.back();
+        const double up = *hi, down = *(hi - 1);
+        if (rng) return uniform01(*rng) * (up - down) < x - down ? up : down;
+        return x - down >= up - x ? up : down;
+    }
+
+    double l1_;
+    double temperature_;
+    std::mt19937_64 rng_;  // initial active set and set_weights' fill-up
+    Matrix theta_;
+    std::vector<int8_t> sign_;
+    std::vector<char> active_;
+    std::array<std::vector<double>, 2> levels_;
+    std::vector<int> dormant_;  // scratch
+};
+
+// ---- Dense baseline ----------------------------------------------------------------------
+
+class DenseGroup final : public ConstrainedGroup {
+public:
+    DenseGroup(const ConstraintSpec& spec, const GroupQuant& quant, const Matrix& initial, const GroupOptions& options)
+        : ConstrainedGroup("dense", spec, quant, static_cast<int>(initial.rows()), static_cast<int>(initial.cols()),
+                           options.allowed) {
+        set_weights(initial);
+    }
+
+    Matrix& hidden() override { return w_; }
+    void weights(Matrix& w, std::mt19937_64*) const override { w = w_; }
+
+    void hidden_gradient(const Matrix& dw, Matrix& dh) const override {
+        require_shape(dw, rows_, cols_, "DenseGroup::hidden_gradient");
+        dh = dw;
+        zero_forbidden(dh);
+    }
+
+    void after_step(double, std::mt19937_64&) override { zero_forbidden(w_); }
+
+    void set_weights(const Matrix& w) override {
+        require_shape(w, rows_, cols_, "DenseGroup::set_weights");
+        w_ = w;
+        zero_forbidden(w_);
+    }
+
+    int worst_case_fanin() const override {
+        return rows_ == 0 ? 0 : static_cast<int>((w_.array() != 0).rowwise().count().maxCoeff());
+    }
+
+private:
+    void zero_forbidden(Matrix& m) const {
+        for (int p = 0; p < rows_ * cols_; ++p)
+            if (!allowed(p)) m.data()[p] = 0;
+    }
+
+    Matrix w_;
+};
+
+}  // namespace
+
+// ---- Public functions ----------------------------------------------------------------------
+
+ConstrainedGroup::ConstrainedGroup(std::string method, const ConstraintSpec& spec, const GroupQuant& quant,
+                                   int rows, int cols, const Matrix& allowed)
+    : method_(std::move(method)), spec_(spec), quant_(quant), rows_(rows), cols_(cols) {
+    if (allowed.size() == 0) return;
+    require_shape(allowed, rows, cols, "ConstrainedGroup: allowed mask");
+    allowed_.resize(static_cast<size_t>(rows) * cols);
+    for (int p = 0; p < rows * cols; ++p) allowed_[p] = allowed.data()[p] != 0;
+}
+
+double ConstrainedGroup::hidden_unit() const { return method_ == "qr" ? unit_weight(quant_) : 1.0; }
+
+std::unique_ptr<ConstrainedGroup> ConstrainedGroup::make(const std::string& method, const ConstraintSpec& spec,
+                                                         const Matrix& initial_weights, uint64_t seed,
+                                                         const GroupOptions& options) {
+    validate(spec);
+    const GroupQuant quant = options.quant ? *options.quant : choose_quant(spec, initial_weights);
+    if (quant.kind != spec.kind)
+        throw std::invalid_argument("ConstrainedGroup: levels of kind " + to_string(quant.kind) +
+                                    " for a spec of kind " + to_string(spec.kind));
+    if (method == "qr") return std::make_unique<QuantizedRewiring>(spec, quant, initial_weights, options);
+    if (method == "deepr") return std::make_unique<DeepR>(spec, quant, initial_weights, seed, options);
+    if (method == "dense") return std::make_unique<DenseGroup>(spec, quant, initial_weights, options);
+    throw std::invalid_argument("unknown constraint method '" + method + "' (allowed: qr, deepr, dense)");
+}
+
+GroupQuant choose_quant(const ConstraintSpec& spec, const Matrix& w) {
+    validate(spec);
+    GroupQuant q;
+    q.kind = spec.kind;
+    q.weight_bits = spec.weight_bits;
+    double sum_sq = 0, max_abs = 0;
+    long long nonzero = 0;
+    for (Eigen::Index p = 0; p < w.size(); ++p) {
+        const double a = std::abs(w.data()[p]);
+        if (a == 0) continue;
+        sum_sq += a * a;
+        max_abs = std::max(max_abs, a);
+        ++nonzero;
+    }
+    double range = nonzero ? std::min(4.0 * std::sqrt(sum_sq / nonzero), max_abs) : 0.0;
+    if (range == 0) range = 4.0 / std::sqrt(std::max<double>(1.0, static_cast<double>(w.cols())));
+    switch (spec.kind) {
+    case WeightKind::none: break;
+    case WeightKind::uniform: q.scale = range / (1 << (spec.weight_bits - 1)); break;
+    case WeightKind::dynapse1: {
+        const double s = range / 8;
+        q.base = {s, kLargeRatio * s, s, kLargeRatio * s};
+        break;
+    }
+    case WeightKind::dynapse2: {
+        const double s = range / 16;
+        q.base = {s, 2 * s, 4 * s, 8 * s};
+        break;
+    }
+    }
+    return q;
+}
+
+Matrix no_self_connections_mask(int n_rec, int n_in) {
+    Matrix mask = Matrix::Ones(n_rec, n_in + n_rec);
+    for (int j = 0; j < n_rec; ++j) mask(j, n_in + j) = 0;
+    return mask;
+}
+
+void prune_and_round(Matrix& w, const ConstraintSpec& spec, GroupQuant& quant) {
+    validate(spec);
+    const int rows = static_cast<int>(w.rows()), cols = static_cast<int>(w.cols());
+    // Levels from the weights that can survive: each row's K largest.
+    Matrix largest = w;
+    if (spec.fanin > 0 && spec.fanin < cols) {
+        std::vector<double> mags(cols);
+        for (int r = 0; r < rows; ++r) {
+            for (int c = 0; c < cols; ++c) mags[c] = std::abs(w(r, c));
+            std::nth_element(mags.begin(), mags.begin() + (cols - spec.fanin), mags.end());
+            const double threshold = mags[cols - spec.fanin];
+            for (int c = 0; c < cols; ++c)
+                if (std::abs(w(r, c)) < threshold) largest(r, c) = 0;
+        }
+    }
+    quant = choose_quant(spec, largest);
+
+    // Nearest levels first, so the entries counted are the entries used.
+    const PairLadder ladder(spec);
+    const double unit = unit_weight(quant);
+    std::vector<double> mag(static_cast<size_t>(rows) * cols);
+    for (size_t p = 0; p < mag.size(); ++p) {
+        const double a = std::abs(w.data()[p]) / unit;
+        mag[p] = ladder.canonical(spec.kind == WeightKind::none ? a : round_units(a, nullptr));
+    }
+    std::vector<double> values, heap;
+    std::vector<TiedPair> tied;
+    enforce_connectivity(mag, connectivity_budget(spec, static_cast<long long>(mag.size())), values);
+    enforce_fanin(mag, rows, cols, ladder, values, heap, tied);
+    for (size_t p = 0; p < mag.size(); ++p) w.data()[p] = std::copysign(mag[p] * unit, w.data()[p]);
+}
+
+}  // namespace qrsim

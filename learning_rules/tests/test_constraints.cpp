@@ -1,0 +1,555 @@
+// The constraint math: entry codes, memory, Quantized Rewiring's projection (the fan-in
+// limit holds after EVERY projection, for every rounding outcome), DEEP R's budget, the
+// straight-through gradient scaling, and prune-and-round.
+#include "learning_rules/constrained_group.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+using namespace qrsim;
+
+namespace {
+
+Matrix random_matrix(int rows, int cols, double stddev, std::mt19937_64& rng) {
+    std::normal_distribution<double> normal(0.0, stddev);
+    Matrix m(rows, cols);
+    for (Eigen::Index p = 0; p < m.size(); ++p) m.data()[p] = normal(rng);
+    return m;
+}
+
+ConstraintSpec make_spec(WeightKind kind, int fanin, int bits = 4, double connectivity = 1.0) {
+    ConstraintSpec s;
+    s.kind = kind;
+    s.fanin = fanin;
+    s.weight_bits = bits;
+    s.connectivity = connectivity;
+    return s;
+}
+
+GroupQuant dynapse1_quant(double s) {
+    GroupQuant q;
+    q.kind = WeightKind::dynapse1;
+    q.base = {s, 4 * s, s, 4 * s};
+    return q;
+}
+
+GroupQuant dynapse2_quant(double s) {
+    GroupQuant q;
+    q.kind = WeightKind::dynapse2;
+    q.base = {s, 2 * s, 4 * s, 8 * s};
+    return q;
+}
+
+GroupQuant uniform_quant(double scale, int bits) {
+    GroupQuant q;
+    q.kind = WeightKind::uniform;
+    q.scale = scale;
+    q.weight_bits = bits;
+    return q;
+}
+
+double weight_step_unit(const GroupQuant& q) { return q.kind == WeightKind::uniform ? q.scale : q.base[0]; }
+
+std::vector<int> codes_of(const GroupQuant& q, double w) {
+    std::vector<EntryCode> entries;
+    decompose(q, w, 7, entries);
+    std::vector<int> codes;
+    for (const auto& e : entries) {
+        REQUIRE(e.pre == 7);
+        codes.push_back(e.code);
+    }
+    return codes;
+}
+
+// Every row of the rounded weights within K entries and every weight representable, for
+// nearest rounding and two stochastic draws; the projection's worst case within K too.
+long long violations_now(const ConstrainedGroup& g, std::mt19937_64& rng) {
+    Matrix w;
+    long long bad = 0;
+    g.weights(w, nullptr);
+    bad += g.check(w).violations;
+    for (int draw = 0; draw < 2; ++draw) {
+        g.weights(w, &rng);
+        bad += g.check(w).violations;
+    }
+    if (g.spec().fanin > 0 && g.worst_case_fanin() > g.spec().fanin) ++bad;
+    return bad;
+}
+
+}  // namespace
+
+TEST_CASE("weight kind names round-trip, and unknown names list the allowed ones", "[constraints]") {
+    for (WeightKind k : {WeightKind::none, WeightKind::uniform, WeightKind::dynapse1, WeightKind::dynapse2})
+        REQUIRE(weight_kind_from_string(to_string(k)) == k);
+    REQUIRE_THROWS_WITH(weight_kind_from_string("dynapse3"),
+                        Catch::Contains("none, uniform, dynapse1, dynapse2"));
+    REQUIRE_THROWS_AS(validate(make_spec(WeightKind::uniform, 8, 1)), std::invalid_argument);
+    REQUIRE_THROWS_AS(validate(make_spec(WeightKind::uniform, 8, 17)), std::invalid_argument);
+    REQUIRE_THROWS_AS(validate(make_spec(WeightKind::dynapse1, 8, 4, 0.0)), std::invalid_argument);
+    REQUIRE_NOTHROW(validate(make_spec(WeightKind::dynapse2, 64, 4, 0.2)));
+}
+
+TEST_CASE("entry codes by hand", "[constraints]") {
+    SECTION("uniform: one entry, code = w / scale, |code| <= 2^(b-1) - 1") {
+        const GroupQuant q = uniform_quant(0.1, 4);
+        REQUIRE(codes_of(q, -0.7) == std::vector<int>{-7});
+        REQUIRE(codes_of(q, 0.3) == std::vector<int>{3});
+        REQUIRE(codes_of(q, 0.0).empty());
+        REQUIRE(entry_count(q, 0.8) == -1);   // code 8 > 7
+        REQUIRE(entry_count(q, 0.25) == -1);  // between levels
+        std::vector<EntryCode> out;
+        REQUIRE_THROWS_AS(decompose(q, 0.25, 0, out), std::invalid_argument);
+        REQUIRE(entry_weight(q, -3) == Approx(-0.3));
+        REQUIRE_THROWS(entry_weight(q, 8));
+    }
+    SECTION("dynapse1: counts per type, largest type first") {
+        const GroupQuant q = dynapse1_quant(0.5);
+        REQUIRE(codes_of(q, 3.0) == std::vector<int>{1, 0, 0});   // 6s = one large (4s) + two small
+        REQUIRE(codes_of(q, -3.0) == std::vector<int>{3, 2, 2});  // inhibitory types
+        REQUIRE(codes_of(q, 4.0) == std::vector<int>{1, 1});      // 8s = two large
+        REQUIRE(entry_count(q, 0.5 * 11) == 2 + 3);
+        REQUIRE(entry_count(q, 0.3) == -1);
+        REQUIRE(entry_weight(q, 3) == Approx(-2.0));
+        REQUIRE_THROWS(entry_weight(q, 4));
+    }
+    SECTION("dynapse2: sign x mask entries, full masks first") {
+        const GroupQuant q = dynapse2_quant(0.1);
+        REQUIRE(codes_of(q, 2.0) == std::vector<int>{15, 5});  // 20s = 15s + (s + 4s)
+        REQUIRE(codes_of(q, -1.5) == std::vector<int>{-15});
+        REQUIRE(codes_of(q, 0.6) == std::vector<int>{6});      // 2s + 4s
+        REQUIRE(entry_weight(q, -9) == Approx(-0.9));
+        REQUIRE(entry_count(q, 0.05) == -1);
+        REQUIRE_THROWS(entry_weight(q, 16));
+        REQUIRE_THROWS(entry_weight(q, 0));
+    }
+    SECTION("dynapse2 with bases that leave gaps needs two masks") {
+        GroupQuant q = dynapse2_quant(1.0);
+        q.base = {1.0, 1.0, 1.0, 10.0};  // one entry: 0..3, 10..13; full 13
+        REQUIRE(entry_count(q, 6.0) == 2);   // 3 + 3
+        REQUIRE(entry_count(q, 19.0) == 3);  // 13 + 3 + 3: no two levels add up to 19
+        REQUIRE(entry_count(q, 16.0) == 2);  // 13 + 3
+    }
+}
+
+TEST_CASE("decompose and entry_weight round-trip on random representable weights", "[constraints]") {
+    std::mt19937_64 rng(11);
+    std::uniform_int_distribution<int> units(-60, 60);
+    const std::vector<GroupQuant> quants = {uniform_quant(0.013, 8), uniform_quant(0.2, 2), dynapse1_quant(0.037),
+                                            dynapse2_quant(0.021)};
+    for (const GroupQuant& q : quants) {
+        for (int i = 0; i < 500; ++i) {
+            int n = units(rng);
+            if (q.kind == WeightKind::uniform) n = std::clamp(n, -uniform_max_code(q.weight_bits), uniform_max_code(q.weight_bits));
+            const double w = n * weight_step_unit(q);
+            std::vector<EntryCode> entries;
+            const int count = decompose(q, w, 3, entries);
+            REQUIRE(count == static_cast<int>(entries.size()));
+            REQUIRE(count == entry_count(q, w));
+            double sum = 0;
+            for (const auto& e : entries) sum += entry_weight(q, e.code);
+            REQUIRE(sum == Approx(w).margin(1e-12));
+            // The fewest: dynapse1 |n| = 4 L + rest, dynapse2 ceil(|n| / 15).
+            if (q.kind == WeightKind::dynapse1) REQUIRE(count == std::abs(n) / 4 + std::abs(n) % 4);
+            if (q.kind == WeightKind::dynapse2) REQUIRE(count == (std::abs(n) + 14) / 15);
+        }
+    }
+}
+
+TEST_CASE("memory bits by component, by hand", "[constraints]") {
+    // dynapse1, K = 64, 128 neurons, 352 addresses: 9 address bits, 2 type bits, 4 bases.
+    auto m = memory_bits(make_spec(WeightKind::dynapse1, 64), 128, 352);
+    REQUIRE(m.at("cam_address_bits") == 128LL * 64 * 9);
+    REQUIRE(m.at("cam_weight_bits") == 128LL * 64 * 2);
+    REQUIRE(m.at("shared_base_bits") == 4 * 32);
+    // uniform 4-bit, K = 16, 10 neurons, 256 addresses: 8 address bits, one scale.
+    m = memory_bits(make_spec(WeightKind::uniform, 16, 4), 10, 256);
+    REQUIRE(m.at("cam_address_bits") == 1280);
+    REQUIRE(m.at("cam_weight_bits") == 640);
+    REQUIRE(m.at("shared_base_bits") == 32);
+    // dynapse2, K = 64, 256 neurons, 2048 tags: 11 address bits, sign + 4-bit mask.
+    m = memory_bits(make_spec(WeightKind::dynapse2, 64), 256, 2048);
+    REQUIRE(m.at("cam_address_bits") == 256LL * 64 * 11);
+    REQUIRE(m.at("cam_weight_bits") == 256LL * 64 * 5);
+    // dense float: no addresses, 32-bit weights.
+    m = memory_bits(make_spec(WeightKind::none, 0), 10, 100);
+    REQUIRE(m.at("cam_address_bits") == 0);
+    REQUIRE(m.at("cam_weight_bits") == 32000);
+    REQUIRE(m.at("shared_base_bits") == 0);
+}
+
+TEST_CASE("QR: the projection by hand", "[constraints][qr]") {
+    std::mt19937_64 rng(1);
+    SECTION("dynapse1: the smallest tokens go first, a pair loses its own smallest first") {
+        GroupOptions opt;
+        opt.quant = dynapse1_quant(0.25);
+        Matrix w(1, 3);
+        w << 6 * 0.25, 0.5 * 0.25, -2 * 0.25;  // entries 3 (4s + s + s), 1 (worst case), 2
+        auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 4), w, 1, opt);
+        Matrix out;
+        g->weights(out, nullptr);
+        // 6 entries > 4: remove the 0.5 s token and one s token of the smaller pair (-2s).
+        REQUIRE(out(0, 0) == Approx(1.5));
+        REQUIRE(out(0, 1) == 0.0);
+        REQUIRE(out(0, 2) == Approx(-0.25));
+        REQUIRE(g->worst_case_fanin() == 4);
+
+        g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 1), w, 1, opt);
+        g->weights(out, nullptr);  // one entry: the large token of 6s
+        REQUIRE(out(0, 0) == Approx(1.0));
+        REQUIRE(out(0, 1) == 0.0);
+        REQUIRE(out(0, 2) == 0.0);
+    }
+    SECTION("uniform: keep the K largest, clip to the largest code") {
+        GroupOptions opt;
+        opt.quant = uniform_quant(0.1, 3);  // codes -3..3
+        Matrix w(2, 4);
+        w << 0.3, -0.5, 0.1, 0.2,
+             0.0, 0.0, 0.0, -0.1;
+        auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::uniform, 2, 3), w, 1, opt);
+        Matrix out;
+        g->weights(out, nullptr);
+        Matrix expected(2, 4);
+        expected << 0.3, -0.3, 0.0, 0.0,
+                    0.0, 0.0, 0.0, -0.1;
+        REQUIRE(out.isApprox(expected, 1e-12));
+    }
+    SECTION("connectivity budget zeroes the smallest pairs of the whole group") {
+        GroupOptions opt;
+        opt.quant = uniform_quant(1.0, 4);
+        Matrix w(2, 2);
+        w << 1, -4, 3, 2;
+        auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::uniform, 0, 4, 0.5), w, 1, opt);
+        Matrix out;
+        g->weights(out, nullptr);
+        Matrix expected(2, 2);
+        expected << 0, -4, 3, 0;
+        REQUIRE(out == expected);
+    }
+}
+
+// Thousands of random gradient steps, a violation count after every projection.
+static void long_random_run(WeightKind kind, int bits, double connectivity) {
+    const int rows = 12, cols = 40, steps = 1500;
+    for (int k : {1, 3, 8, 64}) {
+        INFO("kind " << to_string(kind) << " K " << k << " connectivity " << connectivity);
+        const ConstraintSpec spec = make_spec(kind, k, bits, connectivity);
+        std::mt19937_64 rng(100 + k);
+        GroupOptions opt;
+        opt.random_regrowth = k == 8;
+        auto g = ConstrainedGroup::make("qr", spec, random_matrix(rows, cols, 0.2, rng), 5, opt);
+        const double unit = kind == WeightKind::none ? 0.05 : weight_step_unit(g->quant());
+        // A slowly turning drift (so weights grow, saturate and flip sign) plus noise.
+        const Matrix drift = random_matrix(rows, cols, 1.0, rng);
+        long long violations = violations_now(*g, rng);
+        Matrix dw, dh, before, after;
+        long long sign_flips = 0;
+        for (int step = 0; step < steps; ++step) {
+            dw = (drift * std::sin(step * 0.01) + random_matrix(rows, cols, 1.0, rng)) * unit;
+            g->hidden_gradient(dw, dh);
+            g->weights(before, nullptr);
+            g->hidden() -= 1.5 * dh;
+            g->after_step(0.01, rng);
+            g->weights(after, nullptr);
+            sign_flips += ((before.array() * after.array()) < 0).count();
+            violations += violations_now(*g, rng);
+        }
+        REQUIRE(violations == 0);
+        // Under a tight budget a small pair is replaced before it can flip.
+        if (k == 64 && connectivity == 1.0) REQUIRE(sign_flips > 0);
+        Matrix w;
+        g->weights(w, nullptr);
+        const ConstraintCheck check = g->check(w);
+        REQUIRE(check.active_pairs > 0);
+        REQUIRE(check.active_pairs <= static_cast<long long>(std::floor(connectivity * rows * cols)));
+        // The fan-in budget is used: dormant pairs regrow through their gradient.
+        if (connectivity == 1.0 && k <= 8) REQUIRE(check.max_fanin >= k - 1);
+    }
+}
+
+TEST_CASE("QR long run: float weights under a fan-in limit", "[constraints][qr]") {
+    long_random_run(WeightKind::none, 4, 1.0);
+}
+TEST_CASE("QR long run: uniform 2-bit", "[constraints][qr]") { long_random_run(WeightKind::uniform, 2, 1.0); }
+TEST_CASE("QR long run: uniform 4-bit, connectivity 30 %", "[constraints][qr]") {
+    long_random_run(WeightKind::uniform, 4, 0.3);
+}
+TEST_CASE("QR long run: dynapse1", "[constraints][qr]") { long_random_run(WeightKind::dynapse1, 4, 1.0); }
+TEST_CASE("QR long run: dynapse1, connectivity 40 %", "[constraints][qr]") {
+    long_random_run(WeightKind::dynapse1, 4, 0.4);
+}
+TEST_CASE("QR long run: dynapse2", "[constraints][qr]") { long_random_run(WeightKind::dynapse2, 4, 1.0); }
+
+TEST_CASE("QR: projection is idempotent and leaves compliant weights unchanged", "[constraints][qr]") {
+    for (WeightKind kind : {WeightKind::none, WeightKind::uniform, WeightKind::dynapse1, WeightKind::dynapse2}) {
+        for (int k : {2, 7, 20}) {
+            INFO("kind " << to_string(kind) << " K " << k);
+            const ConstraintSpec spec = make_spec(kind, k, 5, 0.8);
+            std::mt19937_64 rng(7 * k);
+            auto g = ConstrainedGroup::make("qr", spec, random_matrix(10, 30, 0.3, rng), 3);
+            Matrix dh;
+            for (int step = 0; step < 50; ++step) {
+                g->hidden_gradient(random_matrix(10, 30, 0.2, rng), dh);
+                g->hidden() -= dh;
+                g->after_step(0.01, rng);
+                const Matrix once = g->hidden();
+                g->after_step(0.01, rng);
+                REQUIRE(g->hidden() == once);
+            }
+
+            // A compliant matrix: per row random pairs with representable weights, <= K entries.
+            const GroupQuant q = g->quant();
+            const double unit = kind == WeightKind::none ? 0.01 : weight_step_unit(q);
+            const int max_units = kind == WeightKind::uniform ? uniform_max_code(q.weight_bits) : 40;
+            std::uniform_int_distribution<int> units(-max_units, max_units);
+            std::uniform_int_distribution<int> col(0, 29);
+            Matrix compliant = Matrix::Zero(10, 30);
+            for (int r = 0; r < 8; ++r) {  // 8 x 30 = 80 % of the pairs at most, within connectivity 0.8
+                int entries = 0;
+                for (int tries = 0; tries < 40; ++tries) {
+                    const double w = units(rng) * unit;
+                    const int c = col(rng);
+                    const int n = entry_count(q, w);
+                    if (compliant(r, c) != 0 || entries + n > k) continue;
+                    compliant(r, c) = w;
+                    entries += n;
+                }
+            }
+            g->set_weights(compliant);
+            const Matrix hidden = g->hidden();
+            Matrix out;
+            g->weights(out, nullptr);
+            REQUIRE(out.isApprox(compliant, 1e-12));
+            g->after_step(0.01, rng);
+            REQUIRE(g->hidden() == hidden);
+        }
+    }
+}
+
+TEST_CASE("QR: without regrowth a pruned pair stays pruned", "[constraints][qr]") {
+    std::mt19937_64 rng(3);
+    GroupOptions opt;
+    opt.regrow = false;
+    auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::uniform, 4, 4), random_matrix(6, 20, 0.3, rng), 1, opt);
+    Matrix w0, w, dh;
+    g->weights(w0, nullptr);
+    for (int step = 0; step < 200; ++step) {
+        g->hidden_gradient(random_matrix(6, 20, 1.0, rng), dh);
+        g->hidden() -= 0.05 * dh;
+        g->after_step(0.01, rng);
+        g->weights(w, nullptr);
+        REQUIRE(((w0.array() == 0) && (w.array() != 0)).count() == 0);
+    }
+}
+
+TEST_CASE("straight-through gradient: a hidden step is the weight-space step", "[constraints]") {
+    std::mt19937_64 rng(2);
+    Matrix dw, dh, out;
+    SECTION("uniform: d_hidden = dw / scale") {
+        GroupOptions opt;
+        opt.quant = uniform_quant(0.1, 4);
+        Matrix w(1, 2);
+        w << 0.3, -0.2;
+        auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::uniform, 2, 4), w, 1, opt);
+        dw.resize(1, 2);
+        dw << -0.5, 0.25;
+        g->hidden_gradient(dw, dh);
+        REQUIRE(dh(0, 0) == Approx(-5.0));
+        REQUIRE(g->hidden_unit() == 0.1);
+        g->hidden() -= 0.4 * dh;  // weight steps +0.2 and -0.1
+        g->after_step(0.4, rng);
+        g->weights(out, nullptr);
+        REQUIRE(out(0, 0) == Approx(0.5));
+        REQUIRE(out(0, 1) == Approx(-0.3));
+    }
+    SECTION("dynapse1: 4 counts each get dw sign / (4 base)") {
+        GroupOptions opt;
+        opt.quant = dynapse1_quant(0.25);
+        Matrix w(1, 2);
+        w << 1.5, 0.25;  // 6s = counts {2, 1, 0, 0}; s
+        auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 8), w, 1, opt);
+        REQUIRE(g->hidden()(0, 0) == 2.0);
+        REQUIRE(g->hidden()(0, 1) == 1.0);
+        dw.resize(1, 2);
+        dw << -0.25, 0.375;  // lr 2: +0.5 = +2s -> 8s; -0.75 = -3s -> -2s (sign flip)
+        g->hidden_gradient(dw, dh);
+        REQUIRE(dh(0, 0) == Approx(-0.25));
+        REQUIRE(dh(0, 1) == Approx(-0.0625));
+        REQUIRE(dh(0, 2) == Approx(0.25));
+        REQUIRE(dh(0, 3) == Approx(0.0625));
+        g->hidden() -= 2.0 * dh;
+        g->after_step(2.0, rng);
+        g->weights(out, nullptr);
+        REQUIRE(out(0, 0) == Approx(2.0));
+        REQUIRE(out(0, 1) == Approx(-0.5));
+        // Canonical: two large exc for 8s; two small inh for -2s.
+        REQUIRE(g->hidden().row(0).segment(0, 4).transpose() == Eigen::RowVector4d(0, 2, 0, 0).transpose());
+        REQUIRE(g->hidden().row(0).segment(4, 4).transpose() == Eigen::RowVector4d(0, 0, 2, 0).transpose());
+    }
+    SECTION("dynapse2: d_hidden = dw / s") {
+        GroupOptions opt;
+        opt.quant = dynapse2_quant(0.1);
+        Matrix w(1, 1);
+        w << 0.3;
+        auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse2, 2), w, 1, opt);
+        dw.resize(1, 1);
+        dw << -1.0;
+        g->hidden_gradient(dw, dh);
+        g->hidden() -= 1.7 * dh;  // +1.7 = 17 s -> 20 s, two entries
+        g->after_step(1.7, rng);
+        g->weights(out, nullptr);
+        REQUIRE(out(0, 0) == Approx(2.0));
+        REQUIRE(g->check(out).max_fanin == 2);
+    }
+    SECTION("stochastic rounding is unbiased") {
+        GroupOptions opt;
+        opt.quant = uniform_quant(0.1, 4);
+        Matrix w(1, 1);
+        w << 0.3;
+        auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::uniform, 1, 4), w, 1, opt);
+        g->hidden()(0, 0) = 3.3;
+        double mean = 0;
+        for (int i = 0; i < 20000; ++i) {
+            g->weights(out, &rng);
+            REQUIRE((std::abs(out(0, 0) - 0.3) < 1e-12 || std::abs(out(0, 0) - 0.4) < 1e-12));
+            mean += out(0, 0) / 20000;
+        }
+        REQUIRE(mean == Approx(0.33).margin(0.003));
+    }
+    SECTION("deepr: d_theta = sign dw") {
+        Matrix w(1, 2);
+        w << 0.3, -0.2;
+        auto g = ConstrainedGroup::make("deepr", make_spec(WeightKind::none, 2), w, 1);
+        dw.resize(1, 2);
+        dw << -0.5, -0.5;
+        g->hidden_gradient(dw, dh);
+        REQUIRE(dh(0, 0) == Approx(-0.5));
+        REQUIRE(dh(0, 1) == Approx(0.5));
+        g->hidden() -= 0.1 * dh;
+        g->weights(out, nullptr);
+        REQUIRE(out(0, 0) == Approx(0.35));
+        REQUIRE(out(0, 1) == Approx(-0.15));
+    }
+}
+
+TEST_CASE("DEEP R: exactly the budget active after every step, signs fixed", "[constraints][deepr]") {
+    const int rows = 10, n_in = 15, cols = n_in + rows;
+    for (WeightKind kind : {WeightKind::none, WeightKind::uniform, WeightKind::dynapse1, WeightKind::dynapse2}) {
+        for (int k : {1, 5, 12, 64}) {
+            INFO("kind " << to_string(kind) << " K " << k);
+            std::mt19937_64 rng(k);
+            GroupOptions opt;
+            opt.l1 = 0.05;
+            opt.temperature = 1e-3;
+            opt.allowed = no_self_connections_mask(rows, n_in);
+            Matrix initial = random_matrix(rows, cols, 0.3, rng);
+            auto g = ConstrainedGroup::make("deepr", make_spec(kind, k, 3), initial, 9, opt);
+            const int budget = std::min(k, cols - 1);
+            Matrix w, dh;
+            long long wrong_budget = 0, flipped = 0, forbidden = 0, violations = 0, reactivated = 0;
+            Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> was_active =
+                g->hidden().array() >= 0;
+            for (int step = 0; step < 800; ++step) {
+                g->hidden_gradient(random_matrix(rows, cols, 1.0, rng), dh);
+                g->hidden() -= 0.05 * dh;
+                g->after_step(0.05, rng);
+                const auto active = (g->hidden().array() >= 0).eval();
+                for (int r = 0; r < rows; ++r) wrong_budget += active.row(r).count() != budget;
+                reactivated += (active && !was_active).count();
+                was_active = active;
+                g->weights(w, &rng);
+                flipped += ((w.array() * initial.array()) < 0).count();
+                for (int j = 0; j < rows; ++j) forbidden += active(j, n_in + j);
+                violations += g->check(w).violations;
+                g->weights(w, nullptr);
+                violations += g->check(w).violations;
+            }
+            REQUIRE(wrong_budget == 0);
+            REQUIRE(flipped == 0);
+            REQUIRE(forbidden == 0);
+            REQUIRE(violations == 0);
+            REQUIRE(g->worst_case_fanin() == budget);
+            if (budget < cols - 1) REQUIRE(reactivated > 0);
+        }
+    }
+}
+
+TEST_CASE("DEEP R with quantized levels rounds active weights to one-entry levels", "[constraints][deepr]") {
+    GroupOptions opt;
+    opt.quant = dynapse1_quant(0.25);
+    Matrix w(1, 4);
+    w << 0.2, 0.7, 3.0, -0.4;
+    auto g = ConstrainedGroup::make("deepr", make_spec(WeightKind::dynapse1, 4), w, 1, opt);
+    Matrix out;
+    g->weights(out, nullptr);
+    Matrix expected(1, 4);
+    expected << 0.25, 1.0, 1.0, -0.25;  // levels {0, s, 4s}: 0.7 is nearer 1.0 than 0.25
+    REQUIRE(out.isApprox(expected));
+}
+
+TEST_CASE("prune_and_round: compliant, keeps the largest", "[constraints]") {
+    std::mt19937_64 rng(5);
+    for (WeightKind kind : {WeightKind::none, WeightKind::uniform, WeightKind::dynapse1, WeightKind::dynapse2}) {
+        for (int k : {1, 4, 16}) {
+            INFO("kind " << to_string(kind) << " K " << k);
+            const ConstraintSpec spec = make_spec(kind, k, 3);
+            const Matrix dense = random_matrix(20, 50, 0.1, rng);
+            Matrix w = dense;
+            GroupQuant q;
+            prune_and_round(w, spec, q);
+            const ConstraintCheck check = check_constraints(w, spec, q);
+            REQUIRE(check.violations == 0);
+            REQUIRE(check.max_fanin <= k);
+            REQUIRE(check.active_pairs > 0);
+            for (int r = 0; r < 20; ++r) {
+                // No dropped weight is larger than a kept one by more than the rounding.
+                double smallest_kept = 1e300, largest_dropped = 0;
+                for (int c = 0; c < 50; ++c) {
+                    if (w(r, c) != 0) {
+                        smallest_kept = std::min(smallest_kept, std::abs(dense(r, c)));
+                        REQUIRE(w(r, c) * dense(r, c) > 0);
+                    } else {
+                        largest_dropped = std::max(largest_dropped, std::abs(dense(r, c)));
+                    }
+                }
+                if (kind == WeightKind::none || kind == WeightKind::uniform)
+                    REQUIRE(largest_dropped <= smallest_kept + weight_step_unit(q));
+            }
+        }
+    }
+}
+
+TEST_CASE("dense group: float weights, the check reports what the spec would forbid", "[constraints]") {
+    std::mt19937_64 rng(4);
+    Matrix w0 = random_matrix(4, 10, 0.2, rng);
+    auto g = ConstrainedGroup::make("dense", make_spec(WeightKind::uniform, 3, 4), w0, 1);
+    Matrix w;
+    g->weights(w, &rng);
+    REQUIRE(w == w0);
+    const ConstraintCheck check = g->check(w);
+    REQUIRE(check.fanin_violations == 4);
+    REQUIRE(check.weight_violations > 0);
+    REQUIRE_THROWS_WITH(ConstrainedGroup::make("sparse", make_spec(WeightKind::none, 0), w0, 1),
+                        Catch::Contains("qr, deepr, dense"));
+}
+
+// Hidden (run with "[.timing]"): a 128 x 352 group projected after dense random steps.
+TEST_CASE("QR projection timing, 128 x 352", "[.timing]") {
+    std::mt19937_64 rng(9);
+    for (WeightKind kind : {WeightKind::uniform, WeightKind::dynapse1, WeightKind::dynapse2}) {
+        auto g = ConstrainedGroup::make("qr", make_spec(kind, 64, 4, 0.2), random_matrix(128, 352, 0.05, rng), 1);
+        Matrix dh;
+        const Matrix dw = random_matrix(128, 352, 0.05, rng);
+        double seconds = 0;
+        for (int i = 0; i < 100; ++i) {
+            g->hidden_gradient(dw, dh);
+            g->hidden() -= 0.1 * dh;
+            const auto t0 = std::chrono::steady_clock::now();
+            g->after_step(0.01, rng);
+            seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        }
+        WARN(to_string(kind) << ": " << seconds / 100 * 1e3 << " ms per projection");
+    }
+}

@@ -1,0 +1,199 @@
+// Layer-wise conversion (synapse_fit.hpp, layerwise_conversion.hpp): the per-neuron solvers
+// on problems with known answers, the pruning downdate against a refit from scratch, and a
+// small converted network against the chip's constraints. The LP is also checked against
+// SciPy's HiGHS by tests/lp_check.py (ctest lp_check_highs).
+#include "learning_rules/layerwise_conversion.hpp"
+#include "learning_rules/synapse_fit.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <random>
+
+using namespace qrsim;
+
+namespace {
+
+Matrix random_matrix(int rows, int cols, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    Matrix m(rows, cols);
+    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = u(rng);
+    return m;
+}
+
+FitProblem unbounded(const Matrix& r, const Vector& c) {
+    FitProblem p;
+    p.r = r;
+    p.c = c;
+    const double inf = std::numeric_limits<double>::infinity();
+    p.lo = Vector::Constant(r.cols(), -inf);
+    p.hi = Vector::Constant(r.cols(), inf);
+    return p;
+}
+
+}  // namespace
+
+TEST_CASE("box_qp: hand-made bounded problem") {
+    // min 1/2 |w - (2, -3, 0.5)|^2 with w in [-1, 1]^3: the answer is the clipped target.
+    const Matrix h = Matrix::Identity(3, 3);
+    const Vector g = (Vector(3) << 2, -3, 0.5).finished();
+    const Vector w = box_qp(h, g, Vector::Constant(3, -1), Vector::Constant(3, 1));
+    CHECK(w[0] == Approx(1.0));
+    CHECK(w[1] == Approx(-1.0));
+    CHECK(w[2] == Approx(0.5));
+}
+
+TEST_CASE("bounded least squares: exact fit, an active bound and one-sided rows") {
+    // Rows of r are inputs, c = r w* with w* = (1, -2, 0.5): unbounded, the fit is exact.
+    const Matrix r = random_matrix(40, 3, 7);
+    const Vector w_true = (Vector(3) << 1, -2, 0.5).finished();
+    FitProblem p = unbounded(r, r * w_true);
+    CHECK((solve_bounded_lsq(p, 0) - w_true).norm() < 1e-9);
+
+    // Bound w_1 >= -1: w_1 sits on it, and the rest is the least-squares refit given w_1 = -1.
+    p.lo[1] = -1;
+    const Vector w = solve_bounded_lsq(p, 0);
+    CHECK(w[1] == Approx(-1.0));
+    Matrix r_free(40, 2);
+    r_free << r.col(0), r.col(2);
+    const Vector refit = r_free.colPivHouseholderQr().solve(p.c + r.col(1));
+    CHECK(w[0] == Approx(refit[0]).margin(1e-9));
+    CHECK(w[2] == Approx(refit[1]).margin(1e-9));
+
+    // One-sided rows that already hold at the exact solution change nothing; a violated
+    // at_most row is pulled down to its bound only as far as least squares requires.
+    FitProblem q = unbounded(r, r * w_true);
+    q.kind.assign(40, RowKind::equal);
+    q.kind[0] = RowKind::at_most;
+    q.c[0] += 1.0;  // r_0 w* = c_0 - 1 < c_0: holds
+    CHECK((solve_bounded_lsq(q, 0) - w_true).norm() < 1e-9);
+    CHECK(fit_residual(q, w_true).norm() < 1e-12);
+}
+
+TEST_CASE("LP: L1 and L-infinity fits of a consistent problem are exact, bounds hold") {
+    const Matrix r = random_matrix(30, 4, 11);
+    const Vector w_true = (Vector(4) << 0.3, -0.7, 1.2, 0.0).finished();
+    FitProblem p = unbounded(r, r * w_true);
+    for (LpNorm norm : {LpNorm::l1, LpNorm::linf}) {
+        const LpSolution s = solve_lp(p, norm);
+        CHECK(s.objective == Approx(0.0).margin(1e-9));
+        CHECK((s.w - w_true).norm() < 1e-7);
+    }
+    // With w_2 <= 1 the L-infinity optimum is the smallest max error, and it is positive.
+    p.hi[2] = 1.0;
+    const LpSolution s = solve_lp(p, LpNorm::linf);
+    CHECK(s.w[2] <= 1.0 + 1e-9);
+    CHECK(s.objective > 1e-4);
+    CHECK(fit_residual(p, s.w).cwiseAbs().maxCoeff() == Approx(s.objective).epsilon(1e-7));
+}
+
+TEST_CASE("rounding with error feedback lands on levels and beats plain rounding") {
+    const Matrix r = random_matrix(200, 12, 3);
+    std::mt19937_64 rng(5);
+    std::normal_distribution<double> n(0, 0.4);
+    Vector w_true(12);
+    for (int i = 0; i < 12; ++i) w_true[i] = n(rng);
+    const FitProblem p = unbounded(r, r * w_true);
+    const double step = 0.1;
+    const int max_code = 7;
+    const std::vector<char> all(12, 1);
+    const Vector w = round_lsq_feedback(p, w_true, step, max_code, all, 0);
+    Vector plain(12);
+    for (int i = 0; i < 12; ++i) {
+        const double code = w[i] / step;
+        CHECK(std::abs(code - std::round(code)) < 1e-9);
+        CHECK(std::abs(code) <= max_code + 1e-9);
+        plain[i] = step * std::max(-7.0, std::min(7.0, std::round(w_true[i] / step)));
+    }
+    CHECK(fit_residual(p, w).norm() < fit_residual(p, plain).norm());
+    const LpSolution lp = round_lp_feedback(p, LpNorm::l1, solve_lp(p, LpNorm::l1).w, step, max_code, all);
+    for (int i = 0; i < 12; ++i) CHECK(std::abs(lp.w[i] / step - std::round(lp.w[i] / step)) < 1e-9);
+    CHECK(fit_residual(p, lp.w).cwiseAbs().sum() <= fit_residual(p, plain).cwiseAbs().sum() + 1e-9);
+}
+
+TEST_CASE("node pruning: the OBS downdate equals a refit from scratch") {
+    const Matrix r = random_matrix(100, 10, 21);
+    const Matrix c = random_matrix(100, 3, 22);
+    const Matrix g = r.transpose() * r;
+    const double ridge = 1e-3;
+    ObsEliminator obs(g, r.transpose() * c, ridge);
+    // The predicted error increase of the first removal is exact.
+    auto sse = [&](const std::vector<int>& keep) {
+        Matrix gs(keep.size(), keep.size()), bs(keep.size(), 3);
+        for (size_t a = 0; a < keep.size(); ++a) {
+            bs.row(a) = (r.col(keep[a]).transpose() * c);
+            for (size_t b = 0; b < keep.size(); ++b) gs(a, b) = g(keep[a], keep[b]);
+        }
+        gs.diagonal().array() += ridge;
+        const Matrix w = gs.ldlt().solve(bs);
+        Matrix rs(100, keep.size());
+        for (size_t a = 0; a < keep.size(); ++a) rs.col(a) = r.col(keep[a]);
+        return std::make_pair(w, (rs * w - c).squaredNorm() + ridge * w.squaredNorm());
+    };
+    std::vector<int> all(10);
+    for (int i = 0; i < 10; ++i) all[i] = i;
+    const double before = sse(all).second;
+    const double predicted = obs.cost(4);
+    obs.remove(4);
+    std::vector<int> without4 = all;
+    without4.erase(without4.begin() + 4);
+    CHECK(sse(without4).second - before == Approx(predicted).epsilon(1e-8));
+
+    std::vector<char> protect(10, 0);
+    protect[9] = 1;  // e.g. the bias channel
+    const std::vector<int> kept = obs.eliminate_to(5, protect);
+    REQUIRE(kept.size() == 6);
+    CHECK(kept.back() == 9);
+    const Matrix refit = sse(kept).first;
+    for (size_t a = 0; a < kept.size(); ++a)
+        for (int j = 0; j < 3; ++j) CHECK(obs.weights()(kept[a], j) == Approx(refit(a, j)).margin(1e-9));
+}
+
+TEST_CASE("a converted MLP holds the chip's constraints") {
+    const char* data = "/usr/share/datasets/fashion-mnist";
+    TaskOptions task_options;
+    task_options.name = "fmnist-rate";
+    task_options.train_samples = 400;
+    task_options.test_samples = 100;
+    std::unique_ptr<Task> task;
+    try {
+        task = make_task(task_options);
+    } catch (const std::exception& e) {
+        WARN("skipped, no Fashion-MNIST: " << e.what());
+        return;
+    }
+    const ImageSet train = load_fmnist_images(data, Split::train, 400);
+    // A small MLP, 2 epochs: enough to have structure, fast enough for a unit test.
+    Ann ann = ann_preset("mlp", 28, 28, 3);
+    ann.layers = {AnnLayer::dense(784, 24), AnnLayer::dense(24, 16), AnnLayer::dense(16, 10)};
+    std::mt19937_64 rng(4);
+    for (AnnLayer& l : ann.layers) {
+        std::normal_distribution<double> n(0, std::sqrt(2.0 / l.n_in));
+        for (Eigen::Index i = 0; i < l.w.size(); ++i) l.w.data()[i] = n(rng);
+    }
+    AnnTrainOptions t;
+    t.epochs = 2;
+    t.verbose = false;
+    train_ann(ann, train, t);
+    for (WeightKind kind : {WeightKind::uniform, WeightKind::dynapse2}) {
+        for (const char* method : {"fit", "naive"}) {
+            ConversionOptions o;
+            o.spec.kind = kind;
+            o.spec.fanin = 8;
+            o.spec.weight_bits = 4;
+            o.method = method;
+            o.samples = 200;
+            if (std::string(method) == "fit") o.prune_to = {12};
+            const ConversionResult r = convert_ann(ann, train, *task, o);
+            CHECK(r.hidden_check.violations == 0);
+            CHECK(r.readout_check.violations == 0);
+            CHECK(r.hidden_check.max_fanin <= 8);
+            CHECK(r.readout_check.max_fanin <= 8);
+            CHECK(r.checkpoint.params.n_rec == (std::string(method) == "fit" ? 12 + 16 : 24 + 16));
+            CHECK(r.checkpoint.extra.at("constraint").at("kind") == to_string(kind));
+        }
+    }
+}
