@@ -9,6 +9,7 @@ namespace qrsim::app {
 
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_run(CLI::App& app);
 void register_convert(CLI::App& app);
 
 // Exit codes: 0 success (or --help), 2 bad command line or config, 1 runtime error.

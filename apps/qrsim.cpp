@@ -6,6 +6,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     qrsim::app::register_train(app);
     qrsim::app::register_eval(app);
+    qrsim::app::register_run(app);
     qrsim::app::register_convert(app);
     return qrsim::app::run_cli(app, argc, argv);
 }
