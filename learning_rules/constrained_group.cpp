@@ -631,7 +631,14 @@ ConstrainedGroup::ConstrainedGroup(std::string method, const ConstraintSpec& spe
     for (int p = 0; p < rows * cols; ++p) allowed_[p] = allowed.data()[p] != 0;
 }
 
-double ConstrainedGroup::hidden_unit() const { return method_ == "qr" ? unit_weight(quant_) : 1.0; }
+double ConstrainedGroup::hidden_unit() const {
+    if (method_ != "qr") return 1.0;
+    // dynapse1 moves all four counts of a pair at once: a step of one unit in each moves the
+    // weight by the sum of the four bases.
+    if (quant_.kind == WeightKind::dynapse1)
+        return std::abs(quant_.base[0]) + std::abs(quant_.base[1]) + std::abs(quant_.base[2]) + std::abs(quant_.base[3]);
+    return unit_weight(quant_);
+}
 
 std::unique_ptr<ConstrainedGroup> ConstrainedGroup::make(const std::string& method, const ConstraintSpec& spec,
                                                          const Matrix& initial_weights, uint64_t seed,

@@ -132,7 +132,8 @@ public:
     // The most entries any row can use under ANY rounding outcome of weights().
     virtual int worst_case_fanin() const = 0;
 
-    // The weight of one unit of hidden(): the scale or smallest base for qr, 1 otherwise.
+    // The weight a step of one unit in hidden() moves: the scale or smallest base for qr
+    // (the sum of the four bases for dynapse1, whose four counts move together), 1 otherwise.
     // Adam's steps are about lr in hidden units whatever the gradient's scale, so give a qr
     // group lr / hidden_unit() to move its weights as fast as a dense group's.
     double hidden_unit() const;

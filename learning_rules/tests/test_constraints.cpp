@@ -372,6 +372,7 @@ TEST_CASE("straight-through gradient: a hidden step is the weight-space step", "
         auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 8), w, 1, opt);
         REQUIRE(g->hidden()(0, 0) == 2.0);
         REQUIRE(g->hidden()(0, 1) == 1.0);
+        REQUIRE(g->hidden_unit() == Approx(2.5));  // one unit in all four counts: s + 4s + s + 4s
         dw.resize(1, 2);
         dw << -0.25, 0.375;  // lr 2: +0.5 = +2s -> 8s; -0.75 = -3s -> -2s (sign flip)
         g->hidden_gradient(dw, dh);
