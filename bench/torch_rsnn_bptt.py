@@ -4,7 +4,7 @@ scripts/bench: the mainstream-framework baseline the float reference is measured
 
 Same network as `qrsim train` on fmnist-rows: 224 inputs, 128 LIF (tau_m 20 ms, v_th 0.6,
 reset by subtraction without gradient, refractory 2), leaky readout (tau_out 20 ms),
-cross-entropy over the last 4 of 32 steps, pseudo-derivative 0.3/v_th max(0, 1-|x|),
+cross-entropy over the last 4 of 60 steps (2 steps per image row), pseudo-derivative 0.3/v_th max(0, 1-|x|),
 Adam, batch 32. Input spikes are Bernoulli at the density of the real encoding (the dense
 framework's cost does not depend on it)."""
 import math
@@ -13,7 +13,7 @@ import time
 
 import torch
 
-N_IN, N_REC, N_OUT, T, WINDOW, BATCH = 224, int(sys.argv[2]) if len(sys.argv) > 2 else 128, 10, 32, 4, 32
+N_IN, N_REC, N_OUT, T, WINDOW, BATCH = 224, int(sys.argv[2]) if len(sys.argv) > 2 else 128, 10, 60, 4, 32
 V_TH, GAMMA, REFRACTORY = 0.6, 0.3, 2
 ALPHA, KAPPA = math.exp(-1 / 20), math.exp(-1 / 20)
 
