@@ -11,6 +11,8 @@ void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_run(CLI::App& app);
 void register_convert(CLI::App& app);
+void register_sweep(CLI::App& app);
+void register_report(CLI::App& app);
 
 // Exit codes: 0 success (or --help), 2 bad command line or config, 1 runtime error.
 int run_cli(CLI::App& app, int argc, char** argv);

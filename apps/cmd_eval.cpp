@@ -34,9 +34,7 @@ void run_eval(const EvalCommand& cmd) {
                                  " inputs and " + std::to_string(cp.params.n_out) + " outputs, task " +
                                  info.name + " has " + std::to_string(info.n_inputs) + " and " +
                                  std::to_string(info.n_classes));
-    Trainer trainer(cp.params, config.train, config.seed);
-    trainer.set_weights(cp.weights);
-    const EvalResult test = trainer.evaluate(*task, Split::test);
+    const EvalResult test = evaluate_weights(cp.params, cp.weights, *task, Split::test, -1, config.train.threads);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     std::printf("%s, %d neurons (%d ALIF) from %s: test accuracy %.2f %% on %d samples (loss %.4f, %.1f Hz), %.1f s\n",

@@ -1,6 +1,7 @@
 // qrsim run: inference of a trained constrained network on the SystemC tile(s).
 //
 //   qrsim run --hw configs/hw/dynapse2.toml --net CHECKPOINT [--task fmnist-rows]
+//   qrsim run --learn --hw dynapse2 [--epochs N] [--hw-set learn.update=stochastic] ...
 //             [--test-samples N] [--report R.json] [--vcd FILE [--vcd-neurons 0,1,2]]
 //
 // The checkpoint's weights are decomposed into CAM entries (hw_models/checkpoint_loader),
@@ -13,6 +14,7 @@
 // Exceptions cross back to run_cli so errors keep the CLI's one-line format and exit codes.
 #include "apps/cli.hpp"
 #include "apps/flags.hpp"
+#include "apps/learn_run.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
 #include "hw_models/checkpoint_loader.hpp"
@@ -40,6 +42,9 @@ struct RunCommand {
     std::string report;
     std::string vcd;
     std::string vcd_neurons;
+    bool learn = false;  // on-chip training (apps/cmd_learn.cpp)
+    int epochs = 1;
+    std::vector<std::string> hw_set;
 };
 
 const RunCommand* g_pending = nullptr;
@@ -110,9 +115,7 @@ void run_on_tile(const RunCommand& cmd) {
     const double accuracy = n > 0 ? double(correct) / n : 0;
 
     // The float network the tile was loaded from, on the same samples.
-    Trainer trainer(cp.params, config.train, config.seed);
-    trainer.set_weights(cp.weights);
-    const EvalResult fl = trainer.evaluate(*task, Split::test);
+    const EvalResult fl = evaluate_weights(cp.params, cp.weights, *task, Split::test, n, config.train.threads);
 
     const ActionCounters counters = chip.counters();
     const auto energy = energy_table.energy_pj(counters);
@@ -166,10 +169,15 @@ void register_run(CLI::App& app) {
     auto cmd = std::make_shared<RunCommand>();
     CLI::App* sub = app.add_subcommand("run", "Run inference of a trained network on the SystemC tile(s)");
     sub->add_option("--hw", cmd->hw, "hardware preset name or file (configs/hw/*.toml)")->type_name("PRESET|FILE");
-    sub->add_option("--net", cmd->net, "checkpoint of a network trained under the tile's constraint")
-        ->type_name("FILE")
-        ->required();
-    cmd->flags.add_to(*sub, ConfigFlags::data);
+    sub->add_option("--net", cmd->net, "checkpoint of a network trained under the tile's constraint "
+                                       "(required without --learn; with --learn: start from it)")
+        ->type_name("FILE");
+    cmd->flags.add_to(*sub, ConfigFlags::data | ConfigFlags::network);
+    sub->add_flag("--learn", cmd->learn, "train on chip with the learning firmware ([learn] in the hw config), then test");
+    sub->add_option("--epochs", cmd->epochs, "--learn: passes over the training split")->check(CLI::PositiveNumber);
+    sub->add_option("--hw-set", cmd->hw_set, "override a hw config key, e.g. --hw-set learn.update=stochastic "
+                                             "--hw-set traces.placement=synapse (configs/hw/README.md)")
+        ->type_name("TABLE.KEY=VALUE");
     sub->add_option("--report", cmd->report, "write a JSON report here")->type_name("FILE.json");
     sub->add_option("--vcd", cmd->vcd, "write spikes and membranes of a few neurons to this VCD file (GTKWave)")
         ->type_name("FILE.vcd");
@@ -191,7 +199,21 @@ void register_run(CLI::App& app) {
 // Entry point SystemC's kernel calls from sc_elab_and_sim (see the header comment).
 int sc_main(int, char**) {
     try {
-        if (qrsim::app::g_pending) qrsim::app::run_on_tile(*qrsim::app::g_pending);
+        if (const auto* cmd = qrsim::app::g_pending) {
+            if (cmd->learn) {
+                qrsim::app::LearnRunOptions o;
+                o.config = cmd->flags.resolve();
+                o.hw = cmd->hw;
+                o.hw_set = cmd->hw_set;
+                o.net = cmd->net;
+                o.report = cmd->report;
+                o.epochs = cmd->epochs;
+                qrsim::app::run_learning(o);
+            } else {
+                if (cmd->net.empty()) throw qrsim::app::UsageError("run: --net CHECKPOINT is required (or use --learn)");
+                qrsim::app::run_on_tile(*cmd);
+            }
+        }
     } catch (...) {
         qrsim::app::g_error = std::current_exception();
     }

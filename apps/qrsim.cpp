@@ -8,5 +8,7 @@ int main(int argc, char** argv) {
     qrsim::app::register_eval(app);
     qrsim::app::register_run(app);
     qrsim::app::register_convert(app);
+    qrsim::app::register_sweep(app);
+    qrsim::app::register_report(app);
     return qrsim::app::run_cli(app, argc, argv);
 }

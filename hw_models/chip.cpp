@@ -6,7 +6,7 @@
 namespace qrsim {
 
 Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
-    : hw_(hw), n_out_(net.n_out), n_rec_(net.n_rec) {
+    : hw_(hw), n_out_(net.n_out), n_rec_(net.n_rec), n_addresses_(net.n_addresses()) {
     check_capacity(hw);
     check_fits(net, hw);
     router_ = std::make_unique<MeshRouter>((name + "_router").c_str(), hw);
@@ -55,8 +55,22 @@ void Chip::close_trace() {
     vcd_ = nullptr;
 }
 
+LearningEngine& Chip::enable_learning(const fw::LearnParams& params) {
+    if (tiles_.size() != 1) throw std::runtime_error("on-chip learning needs the network on one tile");
+    std::vector<std::vector<uint16_t>> routes(n_addresses_, std::vector<uint16_t>{0});
+    router_->set_routes(std::move(routes));
+    learning_ = std::make_unique<LearningEngine>(hw_, params, *tiles_[0]);
+    tiles_[0]->attach_learning(learning_.get());
+    learning_->init();
+    learn_on_ = true;
+    return *learning_;
+}
+
 SampleResult Chip::run_sample(const SpikeSample& sample, int readout_begin) {
     const int T = sample.n_steps();
+    const bool learn = learning_ && learn_on_;
+    tiles_[0]->attach_learning(learn ? learning_.get() : nullptr);
+    if (learn) learning_->begin_sample(sample.label);
     for (auto& t : tiles_) t->begin_sample(T, readout_begin);
     input_->begin_sample(&sample);
     sc_core::sc_start(sc_core::sc_time(static_cast<double>(hw_.step_ns), sc_core::SC_NS) * static_cast<double>(T + 1));
@@ -68,6 +82,7 @@ SampleResult Chip::run_sample(const SpikeSample& sample, int readout_begin) {
         for (const auto& [g, sum] : t->readout_sums()) r.readout[g - n_rec_] = sum;
     r.prediction = static_cast<int>(std::max_element(r.readout.begin(), r.readout.end()) - r.readout.begin());
     input_->begin_sample(nullptr);
+    if (learn) learning_->end_sample();
     return r;
 }
 

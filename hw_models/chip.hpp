@@ -37,6 +37,13 @@ public:
     // Runs one sample (n_steps + 1 timesteps of simulated time).
     SampleResult run_sample(const SpikeSample& sample, int readout_begin);
 
+    // On-chip learning on tile 0 (single-tile networks): every address is routed to the
+    // tile (the traces need all presynaptic spikes, not only those of active entries),
+    // the engine is built, attached and initialised. run_sample then learns.
+    LearningEngine& enable_learning(const fw::LearnParams& params);
+    LearningEngine* learning() { return learning_.get(); }
+    void set_learning(bool on) { learn_on_ = on; }  // off: inference only (evaluation)
+
     void record_spikes(bool on);
     std::vector<SpikeEvent> take_spikes();  // recorded since the last call, sorted
 
@@ -54,6 +61,9 @@ private:
     std::unique_ptr<AerInput> input_;
     std::vector<std::unique_ptr<Tile>> tiles_;
     sc_core::sc_trace_file* vcd_ = nullptr;
+    std::unique_ptr<LearningEngine> learning_;
+    bool learn_on_ = false;
+    int n_addresses_ = 0;
 };
 
 }  // namespace qrsim

@@ -11,7 +11,8 @@ namespace qrsim {
 const char* action_name(Action a) {
     static constexpr const char* names[kActionCount] = {"cam_search", "sop",       "neuron_update",
                                                         "spike_out",  "hop_ew",    "hop_ns",
-                                                        "lfsr_draw",  "sram_read_bits", "sram_write_bits"};
+                                                        "lfsr_draw",  "sram_read_bits", "sram_write_bits",
+                                                        "trace_update", "fw_op"};
     return names[static_cast<int>(a)];
 }
 

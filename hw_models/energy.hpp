@@ -11,6 +11,8 @@
 //   lfsr_draw        one LFSR clock for stochastic rounding
 //   sram_read_bits   bits read from state / trace SRAM (neuron state, biases, firmware)
 //   sram_write_bits  bits written to it
+//   trace_update     one learning trace value decayed and incremented (learning engine)
+//   fw_op            one other arithmetic operation of the learning firmware
 #pragma once
 
 #include <array>
@@ -30,6 +32,8 @@ enum class Action : int {
     lfsr_draw,
     sram_read_bits,
     sram_write_bits,
+    trace_update,
+    fw_op,
     count_
 };
 inline constexpr int kActionCount = static_cast<int>(Action::count_);

@@ -36,6 +36,8 @@ public:
     int32_t address(int slot, int entry) const { return fw::entry_address(layout_, at(slot, entry)); }
     int32_t code(int slot, int entry) const { return fw::entry_code(layout_, at(slot, entry)); }
     int used(int slot) const;
+    // The packed entry as stored (firmware/memory_map.hpp layout), for the learning HAL.
+    uint32_t raw(int slot, int entry) const { return at(slot, entry); }
 
     // Which LUT group a slot reads (0: hidden, 1: readout) and where each group starts in
     // the tile's expanded LUT.

@@ -46,6 +46,12 @@ public:
             out = v;
         }
     }
+    void number(const char* key, std::optional<double>& out) {
+        if (const toml::node* n = take(key)) {
+            if (!n->is_number()) fail(origin_, field(key) + " must be a number");
+            out = n->value<double>();
+        }
+    }
     const toml::table* table(const char* key) {
         if (const toml::node* n = take(key)) {
             if (!n->is_table()) fail(origin_, field(key) + " must be a table [" + field(key) + "]");
@@ -127,15 +133,45 @@ std::vector<std::string> hw_preset_names() {
     return names;
 }
 
-HwConfigRaw parse_hw_config(const std::string& text, const std::string& origin) {
-    toml::table root;
+namespace {
+toml::table parse_toml(const std::string& text, const std::string& origin) {
     try {
-        root = toml::parse(text, origin);
+        return toml::parse(text, origin);
     } catch (const toml::parse_error& e) {
         std::ostringstream ss;
         ss << origin << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
         throw std::runtime_error(ss.str());
     }
+}
+
+// "table.key=value": value is TOML (5, 0.1, "x", [16, 16]) or else a bare string.
+void apply_override(toml::table& root, const std::string& assignment) {
+    const auto eq = assignment.find('='), dot = assignment.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+        throw std::runtime_error("hw override '" + assignment + "' is not TABLE.KEY=VALUE");
+    const std::string table = assignment.substr(0, dot), key = assignment.substr(dot + 1, eq - dot - 1);
+    const std::string value = assignment.substr(eq + 1);
+    toml::table parsed;
+    try {
+        parsed = toml::parse("v = " + value);
+    } catch (const toml::parse_error&) {
+        parsed = toml::table{{"v", value}};
+    }
+    if (!root.contains(table)) root.insert(table, toml::table{});
+    toml::table* t = root[table].as_table();
+    if (!t) throw std::runtime_error("hw override '" + assignment + "': " + table + " is not a table");
+    t->insert_or_assign(key, *parsed.get("v"));
+}
+
+HwConfigRaw read_raw(const toml::table& root, const std::string& origin);
+}  // namespace
+
+HwConfigRaw parse_hw_config(const std::string& text, const std::string& origin) {
+    return read_raw(parse_toml(text, origin), origin);
+}
+
+namespace {
+HwConfigRaw read_raw(const toml::table& root, const std::string& origin) {
     HwConfigRaw r;
     TableReader top(root, "", origin);
     top.string("name", r.name);
@@ -188,6 +224,26 @@ HwConfigRaw parse_hw_config(const std::string& text, const std::string& origin) 
         m.integer("sram_bits", r.sram_bits);
         m.finish();
     }
+    if (const toml::table* t = top.table("learn")) {
+        TableReader m(*t, "learn", origin);
+        m.string("rule", r.learn_rule);
+        m.string("update", r.learn_update);
+        m.string("feedback", r.learn_feedback);
+        m.string("pseudo_derivative", r.learn_pseudo_derivative);
+        m.string("trace_rounding", r.learn_trace_rounding);
+        m.integer("psi_bits", r.learn_psi_bits);
+        m.integer("signal_bits", r.learn_signal_bits);
+        m.integer("hidden_bits", r.learn_hidden_bits);
+        m.integer("acc_bits", r.learn_acc_bits);
+        m.integer("batch", r.learn_batch);
+        m.integer("rewire_shift", r.learn_rewire_shift);
+        m.integer("seed", r.learn_seed);
+        m.integer("sram_bits", r.learn_sram_bits);
+        m.number("learning_rate", r.learn_learning_rate);
+        m.number("readout_learning_rate", r.learn_readout_learning_rate);
+        m.number("bias_learning_rate", r.learn_bias_learning_rate);
+        m.finish();
+    }
     if (const toml::table* t = top.table("energy")) {
         TableReader m(*t, "energy", origin);
         m.string("table", r.energy_table);
@@ -202,6 +258,7 @@ HwConfigRaw parse_hw_config(const std::string& text, const std::string& origin) 
     top.finish();
     return r;
 }
+}  // namespace
 
 HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std::string& base_dir) {
     HwConfig c;
@@ -259,6 +316,34 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     c.cam_bits = ranged(need(r.cam_bits, o, "memory.cam_bits"), 0, 0, int64_t{1} << 40, o, "memory.cam_bits");
     c.sram_bits = ranged(need(r.sram_bits, o, "memory.sram_bits"), 0, 0, int64_t{1} << 40, o, "memory.sram_bits");
 
+    LearnConfig& l = c.learn;
+    l.rule = r.learn_rule.value_or(l.rule);
+    l.update = choice<std::string>(r.learn_update, l.update, {{"accumulate", "accumulate"}, {"stochastic", "stochastic"}},
+                                   o, "learn.update");
+    l.feedback = choice<std::string>(r.learn_feedback, l.feedback, {{"random", "random"}, {"symmetric", "symmetric"}}, o,
+                                     "learn.feedback");
+    l.pseudo_derivative = choice<std::string>(r.learn_pseudo_derivative, l.pseudo_derivative,
+                                              {{"pwc5", "pwc5"}, {"linear", "linear"}}, o, "learn.pseudo_derivative");
+    l.trace_rounding = choice<fw::Rounding>(r.learn_trace_rounding, "stochastic",
+                                            {{"nearest", fw::round_nearest}, {"stochastic", fw::round_stochastic}}, o,
+                                            "learn.trace_rounding");
+    l.psi_bits = static_cast<int>(ranged(r.learn_psi_bits, l.psi_bits, 1, 15, o, "learn.psi_bits"));
+    l.signal_bits = static_cast<int>(ranged(r.learn_signal_bits, l.signal_bits, 4, 24, o, "learn.signal_bits"));
+    l.hidden_bits = static_cast<int>(ranged(r.learn_hidden_bits, l.hidden_bits, 4, 24, o, "learn.hidden_bits"));
+    l.acc_bits = static_cast<int>(ranged(r.learn_acc_bits, l.acc_bits, 8, 32, o, "learn.acc_bits"));
+    l.batch = static_cast<int>(ranged(r.learn_batch, l.batch, 1, 65535, o, "learn.batch"));
+    l.rewire_shift = static_cast<int>(ranged(r.learn_rewire_shift, l.rewire_shift, 0, 16, o, "learn.rewire_shift"));
+    l.seed = static_cast<uint32_t>(ranged(r.learn_seed, l.seed, 0, 0xFFFFFFFFll, o, "learn.seed"));
+    l.sram_bits = ranged(r.learn_sram_bits, l.sram_bits, 0, int64_t{1} << 40, o, "learn.sram_bits");
+    auto rate = [&](const std::optional<double>& v, double def, const char* field) {
+        const double x = v.value_or(def);
+        if (!(x >= 0 && x <= 1e6)) fail(o, std::string(field) + " = " + std::to_string(x) + " out of range [0, 1e6]");
+        return x;
+    };
+    l.learning_rate = rate(r.learn_learning_rate, l.learning_rate, "learn.learning_rate");
+    l.readout_learning_rate = rate(r.learn_readout_learning_rate, l.readout_learning_rate, "learn.readout_learning_rate");
+    l.bias_learning_rate = rate(r.learn_bias_learning_rate, l.bias_learning_rate, "learn.bias_learning_rate");
+
     const std::string table = need(r.energy_table, o, "energy.table");
     const std::filesystem::path tp(table);
     c.energy_table = tp.is_absolute() ? table : (std::filesystem::path(base_dir) / tp).string();
@@ -272,7 +357,7 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     return c;
 }
 
-HwConfig load_hw_config(const std::string& path_or_preset) {
+HwConfig load_hw_config(const std::string& path_or_preset, const std::vector<std::string>& overrides) {
     std::filesystem::path p(path_or_preset);
     const bool is_path = p.has_extension() || p.has_parent_path();
     if (!is_path) {
@@ -284,7 +369,9 @@ HwConfig load_hw_config(const std::string& path_or_preset) {
         }
     }
     const std::string origin = p.string();
-    return resolve_hw_config(parse_hw_config(read_file(origin), origin), origin, project_dir());
+    toml::table root = parse_toml(read_file(origin), origin);
+    for (const std::string& o : overrides) apply_override(root, o);
+    return resolve_hw_config(read_raw(root, origin), origin, project_dir());
 }
 
 }  // namespace qrsim

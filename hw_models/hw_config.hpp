@@ -36,6 +36,11 @@ struct HwConfigRaw {
     std::optional<std::vector<int64_t>> trace_bits;
     // [memory]
     std::optional<int64_t> cam_bits, sram_bits;
+    // [learn]
+    std::optional<std::string> learn_rule, learn_update, learn_feedback, learn_pseudo_derivative, learn_trace_rounding;
+    std::optional<int64_t> learn_psi_bits, learn_signal_bits, learn_hidden_bits, learn_acc_bits, learn_batch,
+        learn_rewire_shift, learn_seed, learn_sram_bits;
+    std::optional<double> learn_learning_rate, learn_readout_learning_rate, learn_bias_learning_rate;
     // [energy]
     std::optional<std::string> energy_table;
     // [vcd]
@@ -45,6 +50,27 @@ struct HwConfigRaw {
 
 enum class SynapseLookup { cam, direct };
 enum class TracePlacement { none, presynaptic, synapse };
+
+// The [learn] table: the on-chip rule and its variants (configs/hw/README.md). Trace
+// placement and widths come from [traces].
+struct LearnConfig {
+    std::string rule = "eprop";          // a name in the firmware's rule registry
+    std::string update = "accumulate";   // accumulate | stochastic
+    std::string feedback = "random";     // random | symmetric
+    std::string pseudo_derivative = "pwc5";  // pwc5 | linear
+    fw::Rounding trace_rounding = fw::round_stochastic;
+    int psi_bits = 5;
+    int signal_bits = 16;
+    int hidden_bits = 10;
+    int acc_bits = 32;
+    int batch = 32;
+    int rewire_shift = 2;
+    double learning_rate = 0.04;          // SGD step in weight units per unit mean gradient
+    double readout_learning_rate = 0.5;
+    double bias_learning_rate = 0.0005;
+    uint32_t seed = 7;
+    int64_t sram_bits = int64_t{1} << 22;  // capacity of the learning memories
+};
 
 struct HwConfig {
     std::string name;
@@ -81,6 +107,8 @@ struct HwConfig {
     int64_t cam_bits = 0;   // per tile capacity
     int64_t sram_bits = 0;  // per tile capacity
 
+    LearnConfig learn;
+
     std::string energy_table;  // resolved path
 
     std::string vcd_file;           // "" : no trace
@@ -104,7 +132,8 @@ HwConfig resolve_hw_config(const HwConfigRaw& raw, const std::string& origin, co
 // Loads by path ("configs/hw/x.toml") or by preset name ("dynapse2"), looked up in
 // <project>/configs/hw/. An unknown preset -> error listing the known ones. The project
 // directory is $QRSIM_SOURCE_DIR if set, else the source tree this was built from.
-HwConfig load_hw_config(const std::string& path_or_preset);
+// `overrides` ("learn.update=stochastic", "traces.bits=[16, 16]") replace file keys first.
+HwConfig load_hw_config(const std::string& path_or_preset, const std::vector<std::string>& overrides = {});
 
 std::vector<std::string> hw_preset_names();
 std::string project_dir();

@@ -76,6 +76,16 @@ void Tile::set_lut(int group, const GroupLut& lut) {
     fanin_.set_lut_offsets(lut_offset_[0], lut_offset_[1]);
 }
 
+void Tile::write_bias(int slot, int32_t value) {
+    if (slot < 0 || slot >= slots_ || role_[slot] != NeuronRole::readout)
+        throw std::runtime_error("tile " + std::to_string(index_) + ": bias write to slot " + std::to_string(slot) +
+                                 ", which is not a readout unit");
+    if (!fw::fits_signed(value, hw_.membrane_bits))
+        throw std::runtime_error("tile " + std::to_string(index_) + ": bias " + std::to_string(value) +
+                                 " does not fit neuron.membrane_bits = " + std::to_string(hw_.membrane_bits));
+    bias_[slot] = value;
+}
+
 void Tile::set_address_space(int n_in, int n_addresses) {
     n_in_ = n_in;
     n_addresses_ = n_addresses;
@@ -177,6 +187,7 @@ void Tile::step() {
         cams += cam[a];
         for (uint32_t i = b; i < e; ++i) acc[tg[i].slot] += lut[tg[i].lut];
     }
+    events_.swap(in);  // kept for the learning engine's presynaptic traces
     in.clear();
     if (hw_.lookup == SynapseLookup::cam) counters_[Action::cam_search] += cams;
     counters_[Action::sop] += sops;
@@ -210,6 +221,10 @@ void Tile::step() {
         counters_[Action::lfsr_draw] += readout_draws_;
         counters_[Action::sram_read_bits] += readout_state_bits_ + readout_read_extra_;
         counters_[Action::sram_write_bits] += readout_state_bits_;
+    }
+    if (learning_) {
+        if (t >= 1) learning_->signal_step(t - 1);
+        if (t < n_steps_) learning_->trace_step(t);
     }
     for (size_t i = 0; i < traced_slots_.size(); ++i) {
         trace_v_[i] = state_[traced_slots_[i]].v;

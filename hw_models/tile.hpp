@@ -10,6 +10,9 @@
 //    y_t = kappa y_{t-1} + W_out z_t + b without a same-step round trip through the mesh;
 //  - its spikes leave as one packet tagged t+1 through the router; a packet that would
 //    arrive after the activation that needs it is a timing error (hop latency too long).
+// Learning (optional): after each activation the tile hands the learning engine the
+// boundaries it reached, signal_step(t-1) (y_{t-1} is now known) then trace_step(t); the
+// engine reaches the tile's memories only through TileAccess (its HAL counts every bit).
 // Hidden and readout units draw stochastic rounding from separate per-core LFSRs
 // (seeded by global core index), so the draw sequence does not depend on the pipeline
 // or on how the network is split over tiles.
@@ -19,6 +22,7 @@
 #include "hw_models/energy.hpp"
 #include "hw_models/fanin_table.hpp"
 #include "hw_models/hw_config.hpp"
+#include "hw_models/learning_engine.hpp"
 #include "hw_models/network.hpp"
 
 #include <systemc>
@@ -34,7 +38,7 @@ namespace qrsim {
 
 enum class NeuronRole : uint8_t { unused, hidden, readout };
 
-class Tile : public sc_core::sc_module {
+class Tile : public sc_core::sc_module, public TileAccess {
 public:
     tlm_utils::simple_target_socket<Tile> aer_in;
     tlm_utils::simple_initiator_socket<Tile> aer_out;
@@ -63,6 +67,16 @@ public:
     int global_of(int slot) const { return global_[slot]; }
     // Registers membranes and spikes of these global neurons (those placed here) in a VCD.
     void trace(sc_core::sc_trace_file* tf, const std::vector<int>& global_neurons);
+
+    // ---- learning: the engine runs at this tile's step boundaries (nullptr: none) ----
+    void attach_learning(LearningEngine* engine) { learning_ = engine; }
+    // TileAccess (the tile's side of the learning HAL)
+    FaninTable& fanin_table() override { return fanin_; }
+    const fw::NeuronState& neuron_state(int slot) const override { return state_[slot]; }
+    const std::vector<uint32_t>& step_events() const override { return events_; }
+    const std::vector<int32_t>& weight_lut() const override { return lut_; }
+    int32_t bias_of(int slot) const override { return bias_[slot]; }
+    void write_bias(int slot, int32_t value) override;
 
 private:
     void run();
@@ -94,6 +108,8 @@ private:
     uint64_t hidden_state_bits_ = 0, readout_state_bits_ = 0, readout_read_extra_ = 0;
 
     std::vector<uint32_t> inbox_[2];
+    std::vector<uint32_t> events_;  // the packet integrated by the last step
+    LearningEngine* learning_ = nullptr;
     AerPacket out_;
     tlm::tlm_generic_payload payload_;
     int step_ = 0, n_steps_ = -1, readout_begin_ = 0;

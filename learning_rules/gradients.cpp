@@ -169,6 +169,7 @@ SampleOutcome Eprop::accumulate(const PreparedWeights& w, const Matrix& feedback
 
         z_out_trace_ = kappa * z_out_trace_ + stepper_.z();
         one_trace = kappa * one_trace + 1.0;
+        if (observer_) observer_(t, *this);
         spike_count_ += stepper_.z();
         if (in_window) {
             grad.g_out_t.noalias() += z_out_trace_ * err_.transpose();

@@ -5,6 +5,8 @@
 
 #include "learning_rules/rsnn_stepper.hpp"
 
+#include <functional>
+
 namespace qrsim {
 
 struct GradientSum {
@@ -62,6 +64,13 @@ public:
     SampleOutcome accumulate(const PreparedWeights& w, const Matrix& feedback,
                              const SpikeSample& sample, const TaskInfo& info, GradientSum& grad);
 
+    // Read-only views for comparison harnesses (testbenches/): the observer runs after
+    // every step's trace update, when pre_trace() and ebar() hold step t's values.
+    void set_step_observer(std::function<void(int t, const Eprop&)> observer) { observer_ = std::move(observer); }
+    const Vector& pre_trace() const { return pre_trace_; }  // alpha-filtered [inputs, recurrent]
+    const Matrix& ebar() const { return ebar_; }            // rows of the online neurons (all with online_traces)
+    const RsnnStepper& stepper() const { return stepper_; }
+
 private:
     RsnnParams p_;
     GradientOptions opt_;
@@ -76,6 +85,7 @@ private:
     Matrix g_;           // dLoss/d[W_in W_rec], n_rec x n_pre
     Vector z_out_trace_; // kappa-filtered spikes for W_out
     Vector e_row_, err_, learning_signal_, spike_count_, reg_dz_;
+    std::function<void(int, const Eprop&)> observer_;
 };
 
 }  // namespace qrsim

@@ -333,4 +333,13 @@ EvalResult Trainer::evaluate(const Task& task, Split split, int max_samples) con
     return r;
 }
 
+EvalResult evaluate_weights(const RsnnParams& params, const RsnnWeights& weights, const Task& task, Split split,
+                            int max_samples, int threads) {
+    TrainOptions plain;  // dense: the weights are taken as they are, not projected again
+    plain.threads = threads;
+    Trainer trainer(params, plain, 0);
+    trainer.set_weights(weights);
+    return trainer.evaluate(task, split, max_samples);
+}
+
 }  // namespace qrsim

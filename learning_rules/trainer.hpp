@@ -98,4 +98,8 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Evaluates exactly these weights (e.g. a checkpoint's), whatever constraint produced them.
+EvalResult evaluate_weights(const RsnnParams& params, const RsnnWeights& weights, const Task& task, Split split,
+                            int max_samples = -1, int threads = 1);
+
 }  // namespace qrsim

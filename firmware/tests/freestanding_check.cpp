@@ -1,10 +1,14 @@
 // Compiled with -ffreestanding -fno-exceptions -fno-rtti -nostdinc++ (see
 // firmware/CMakeLists.txt): proves the firmware headers need no C++ standard library,
 // as the rv32imc cross compiler ships none. Never linked.
+#include "firmware/eprop.hpp"
+#include "firmware/eprop_kernels.hpp"
 #include "firmware/fixed_point.hpp"
+#include "firmware/learning.hpp"
 #include "firmware/lfsr.hpp"
 #include "firmware/memory_map.hpp"
 #include "firmware/neuron_core.hpp"
+#include "firmware/quantized_rewiring.hpp"
 
 extern "C" int qrsim_fw_freestanding_check(int32_t input) {
     qrsim::fw::NeuronConfig c;

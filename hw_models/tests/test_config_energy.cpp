@@ -114,6 +114,12 @@ source = "test"
 [actions.sram_write_bits]
 pj = 0.0525
 source = "test"
+[actions.trace_update]
+pj = 0.5
+source = "test"
+[actions.fw_op]
+pj = 11.6
+source = "test"
 )";
 }
 

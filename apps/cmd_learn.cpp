@@ -1,0 +1,115 @@
+// qrsim run --learn: trains ON CHIP (SystemC tile + learning firmware) on the task's
+// training split, from scratch (the float trainer's initial Quantized Rewiring network for
+// the seed) or from --net CHECKPOINT, with a progress display; then evaluates the test
+// split with learning off. Prints accuracy, energy per training sample split into
+// inference and learning (pJ), energy per test inference, and memory by component split
+// into inference and learning (bits).
+#include "apps/flags.hpp"
+#include "apps/learn_run.hpp"
+#include "apps/progress.hpp"
+#include "apps/report.hpp"
+#include "hw_models/checkpoint_loader.hpp"
+#include "hw_models/onchip_training.hpp"
+#include "learning_rules/checkpoint.hpp"
+
+#include <chrono>
+#include <cstdio>
+
+namespace qrsim::app {
+
+void run_learning(const LearnRunOptions& o) {
+    const auto start = std::chrono::steady_clock::now();
+    prepare_output(o.report, "--report");
+    const HwConfig hw = load_hw_config(o.hw, o.hw_set);
+    const EnergyTable table = EnergyTable::load(hw.energy_table);
+    const std::unique_ptr<Task> task = make_task(o.config.task);
+    const TaskInfo& info = task->info();
+    RsnnParams p = o.config.network;
+    TileNetwork net;
+    if (!o.net.empty()) {
+        const Checkpoint cp = load_checkpoint(o.net);
+        p = cp.params;
+        net = network_from_checkpoint(cp, hw);
+    } else {
+        p.n_in = info.n_inputs;
+        p.n_out = info.n_classes;
+        net = initial_tile_network(hw, p, o.config.seed);
+    }
+    Chip chip(hw, net, "chip");
+    LearningEngine& engine = chip.enable_learning(make_learn_params(hw, net, p, info));
+    const fw::LearnParams& lp = engine.params();
+    std::fprintf(stderr, "qrsim run --learn: %s on %s (K=%d), rule %s, traces %s [%d, %d] bits, update %s, feedback %s, %d epochs\n",
+                 info.name.c_str(), hw.name.c_str(), hw.fanin, hw.learn.rule.c_str(),
+                 lp.placement == fw::place_synapse ? "per synapse" : "per presynaptic neuron", lp.eps_bits, lp.bar_bits,
+                 hw.learn.update.c_str(), hw.learn.feedback.c_str(), o.epochs);
+    nlohmann::json history = nlohmann::json::array();
+    int trained = 0;
+    for (int e = 1; e <= o.epochs; ++e) {
+        OnChipEpoch r;
+        {
+            ProgressDisplay progress(stderr);
+            r = train_on_chip_epoch(chip, *task, e, o.config.seed, [&](const Progress& pr) {
+                Progress q = pr;
+                q.epochs = o.epochs;
+                progress.update(q);
+            });
+        }
+        trained += task->size(Split::train);
+        history.push_back({{"epoch", e}, {"train_accuracy", r.train_accuracy}, {"samples_per_s", r.samples_per_s}});
+        std::fprintf(stderr, "epoch %d: on-chip train accuracy %.2f %%, %.0f samples/s\n", e, 100 * r.train_accuracy,
+                     r.samples_per_s);
+    }
+    const ActionCounters inf_train = chip.counters();
+    const ActionCounters learn = engine.counters();
+    const double acc = evaluate_on_chip(chip, *task, Split::test);
+    const ActionCounters inf_test = chip.counters() - inf_train;
+    const int n_test = task->size(Split::test);
+    const double per_train = trained > 0 ? 1.0 / trained : 0, per_test = n_test > 0 ? 1.0 / n_test : 0;
+    const auto e_inf = table.energy_pj(inf_train), e_learn = table.energy_pj(learn), e_test = table.energy_pj(inf_test);
+    const MemoryMap mem = chip.memory();
+    const auto lmem = engine.memory_bits();
+    int64_t inf_bits = 0, learn_bits = 0;
+    for (const auto& [k, b] : mem.bits) inf_bits += b;
+    for (const auto& [k, b] : lmem) learn_bits += b;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+    std::printf("on-chip test accuracy %.2f %% on %d samples of %s after %d epochs (%d training samples)\n", 100 * acc,
+                n_test, info.name.c_str(), o.epochs, trained);
+    std::printf("energy per training sample (pJ, table %s):  %14s %14s\n", table.name().c_str(), "inference", "learning");
+    for (const auto& [name, pj] : e_inf)
+        if (name != "total") std::printf("  %-16s %14.1f %14.1f\n", name.c_str(), pj * per_train, e_learn.at(name) * per_train);
+    std::printf("  %-16s %14.1f %14.1f\n", "total", e_inf.at("total") * per_train, e_learn.at("total") * per_train);
+    std::printf("energy per test inference: %.1f pJ\n", e_test.at("total") * per_test);
+    std::printf("memory (bits): inference %lld, learning %lld (%.1f %% extra)\n", static_cast<long long>(inf_bits),
+                static_cast<long long>(learn_bits), 100.0 * learn_bits / std::max<int64_t>(1, inf_bits));
+    for (const auto& [name, bits] : mem.bits) std::printf("  inference %-20s %12lld\n", name.c_str(), static_cast<long long>(bits));
+    for (const auto& [name, bits] : lmem) std::printf("  learning  %-20s %12lld\n", name.c_str(), static_cast<long long>(bits));
+    std::printf("firmware writes refused by the tile: %llu; weight updates: %u; wall time %.1f s\n",
+                static_cast<unsigned long long>(engine.refused()), engine.updates(), wall);
+
+    if (!o.report.empty()) {
+        nlohmann::json rep = base_report("run", o.config);
+        rep["learn"] = {{"rule", hw.learn.rule}, {"update", hw.learn.update}, {"feedback", hw.learn.feedback},
+                        {"placement", lp.placement == fw::place_synapse ? "synapse" : "presynaptic"},
+                        {"trace_bits", {lp.eps_bits, lp.bar_bits}}, {"epochs", o.epochs}, {"refused_writes", engine.refused()},
+                        {"updates", engine.updates()}};
+        rep["test_accuracy"] = acc;
+        rep["test_samples"] = n_test;
+        rep["epoch_history"] = history;
+        nlohmann::json ei = nlohmann::json::object(), el = nlohmann::json::object(), mi = nlohmann::json::object(),
+                       ml = nlohmann::json::object();
+        for (const auto& [k, v] : e_inf) ei[k] = v * per_train;
+        for (const auto& [k, v] : e_learn) el[k] = v * per_train;
+        for (const auto& [k, b] : mem.bits) mi[k] = b;
+        for (const auto& [k, b] : lmem) ml[k] = b;
+        rep["energy_per_training_sample_pj"] = {{"inference", ei}, {"learning", el}};
+        rep["energy_per_inference_pj"] = e_test.at("total") * per_test;
+        rep["memory_bits"] = {{"inference", mi}, {"learning", ml}, {"inference_total", inf_bits}, {"learning_total", learn_bits}};
+        rep["wall_time_s"] = wall;
+        rep["hw"] = {{"name", hw.name}, {"source", hw.source}, {"fanin", hw.fanin}};
+        write_report(o.report, rep);
+        std::printf("report: %s\n", o.report.c_str());
+    }
+}
+
+}  // namespace qrsim::app

@@ -1,0 +1,436 @@
+// On-chip e-prop with Quantized Rewiring; see firmware/eprop.hpp for the equations.
+#include "firmware/eprop.hpp"
+
+#include "firmware/eprop_kernels.hpp"
+#include "firmware/quantized_rewiring.hpp"
+
+namespace qrsim {
+namespace fw {
+namespace {
+
+// decay(x) of a trace; zero stays zero without a draw (a hardware pipeline skips empty
+// rows the same way), so the draws follow the activity.
+inline int32_t decay_trace(int32_t x, const Decay& d, const LearnParams& p, Lfsr32& lfsr, uint32_t& draws) {
+    if (x == 0) return 0;
+    draws += p.trace_rounding == round_stochastic;
+    return static_cast<int32_t>(decay(x, d, p.leak, p.trace_rounding, lfsr));
+}
+
+inline uint32_t hidden_index(const LearnParams& p, uint32_t slot) { return slot * p.K; }
+inline uint32_t address_index(const LearnParams& p, uint32_t slot) { return (p.n_slots() + slot) * p.K; }
+
+// Learned rows: hidden slots [0, n_rec) when `hidden`, readout slots [n_rec, n_slots) when `readout`.
+inline bool row_learned(const LearnParams& p, uint32_t slot, bool hidden) {
+    return slot < p.n_rec ? hidden : p.learn_readout != 0;
+}
+
+// -(g x mult) >> shift, stochastic, in hidden LSBs; +-1 at most in stochastic mode.
+inline int64_t step_of(LearnContext& c, int64_t g, int32_t mult, uint8_t shift) {
+    hal_count(c, lact_lfsr_draw, 1);
+    int64_t dh = shift_round(-g * mult, shift, round_stochastic, c.lfsr.next());
+    if (c.p->update == update_stochastic) dh = dh > 1 ? 1 : (dh < -1 ? -1 : dh);
+    return dh;
+}
+
+// Rewires (and for accumulate mode first applies) every learned row.
+void apply_rows(LearnContext& c, bool hidden, bool apply) {
+    const LearnParams& p = *c.p;
+    const QrLimits l = qr_limits(p);
+    int32_t* h = c.s.row_a;
+    int32_t* addr = c.s.row_b;
+    int32_t* syn = c.s.row_c;
+    int32_t* acc = c.s.row_d;
+    for (uint32_t slot = 0; slot < p.n_slots(); ++slot) {
+        if (!row_learned(p, slot, hidden)) continue;
+        const bool readout = slot >= p.n_rec;
+        hal_read(c, lmem_hidden, hidden_index(p, slot), p.K, h);
+        hal_read(c, lmem_hidden, address_index(p, slot), p.K, addr);
+        if (apply) {
+            hal_read(c, lmem_accum, slot * p.K, p.K, acc);
+            for (uint32_t e = 0; e < p.K; ++e) {
+                if (acc[e] == 0) continue;
+                qr_update(c, l, slot, e, h, addr,
+                          step_of(c, acc[e], readout ? p.readout_lr_mult : p.lr_mult,
+                                  readout ? p.readout_lr_shift : p.lr_shift));
+                acc[e] = 0;
+            }
+            hal_count(c, lact_fw_op, 2 * p.K);
+            hal_write(c, lmem_accum, slot * p.K, p.K, acc);
+        }
+        const bool syn_row = !readout && p.placement == place_synapse;
+        if (syn_row) hal_read(c, lmem_syn, slot * p.K, p.K, syn);
+        const uint32_t moved = qr_rewire_row(c, l, slot, h, addr, syn_row ? syn : nullptr);
+        if (apply || moved) hal_write(c, lmem_hidden, hidden_index(p, slot), p.K, h);
+        if (moved) hal_write(c, lmem_hidden, address_index(p, slot), p.K, addr);
+        if (syn_row && moved) hal_write(c, lmem_syn, slot * p.K, p.K, syn);
+    }
+    if (apply && p.learn_bias) {
+        int32_t* b = c.s.out;
+        int32_t* gb = c.s.out + p.n_out;
+        hal_read(c, lmem_accum, p.n_slots() * p.K, p.n_out, gb);
+        hal_read(c, lmem_bias, p.n_rec, p.n_out, b);
+        for (uint32_t k = 0; k < p.n_out; ++k) {
+            hal_count(c, lact_lfsr_draw, 1);
+            b[k] = sat_signed(b[k] + shift_round(-static_cast<int64_t>(gb[k]) * p.bias_lr_mult, p.bias_lr_shift,
+                                                 round_stochastic, c.lfsr.next()),
+                              p.lif.v_bits);
+            gb[k] = 0;
+        }
+        hal_write(c, lmem_bias, p.n_rec, p.n_out, b);
+        hal_write(c, lmem_accum, p.n_slots() * p.K, p.n_out, gb);
+    }
+}
+
+}  // namespace
+
+void learn_init(LearnContext& c, bool hidden) {
+    const LearnParams& p = *c.p;
+    c.lfsr.seed(lfsr_seed(p.seed, 0x1EA2u));
+    c.samples_in_batch = 0;
+    c.updates = 0;
+    int32_t* cam = c.s.row_c;
+    int32_t* h = c.s.row_a;
+    int32_t* addr = c.s.row_b;
+    int32_t* zero = c.s.row_d;
+    for (uint32_t e = 0; e < p.K; ++e) zero[e] = 0;
+    for (uint32_t slot = 0; slot < p.n_slots(); ++slot) {
+        if (!row_learned(p, slot, hidden)) continue;
+        hal_read(c, lmem_cam, slot * p.K, p.K, cam);
+        qr_init_row(c, slot, cam, h, addr);
+        hal_write(c, lmem_hidden, hidden_index(p, slot), p.K, h);
+        hal_write(c, lmem_hidden, address_index(p, slot), p.K, addr);
+        if (p.update == update_accumulate) hal_write(c, lmem_accum, slot * p.K, p.K, zero);
+    }
+    if (p.update == update_accumulate && p.learn_bias) {
+        for (uint32_t k = 0; k < p.n_out; ++k) c.s.out[k] = 0;
+        hal_write(c, lmem_accum, p.n_slots() * p.K, p.n_out, c.s.out);
+    }
+}
+
+void learn_begin_sample(LearnContext& c, bool hidden) {
+    const LearnParams& p = *c.p;
+    const uint32_t A = p.n_addresses();
+    int32_t* zero = c.s.addr_b;
+    for (uint32_t i = 0; i < 2 * A + p.n_rec; ++i) zero[i] = 0;
+    if (hidden) hal_write(c, lmem_pre, 0, A, zero);
+    if (hidden && p.placement == place_presynaptic) hal_write(c, lmem_pre, A, A, zero);
+    hal_write(c, lmem_pre, 2 * A, p.n_rec, zero);
+    if (hidden) hal_write(c, lmem_post, 0, 2u * p.n_rec, zero);
+    if (hidden && p.placement == place_synapse)
+        for (uint32_t j = 0; j < p.n_rec; ++j) hal_write(c, lmem_syn, j * p.K, p.K, zero);
+    c.one_bar = 0;
+}
+
+void presynaptic_trace_step(LearnContext& c, bool hidden) {
+    const LearnParams& p = *c.p;
+    const uint32_t A = p.n_addresses();
+    int32_t* eps = c.s.addr_b;
+    int32_t* epsbar = c.s.addr_b + A;
+    int32_t* zbar = c.s.addr_b + 2 * A;
+    int32_t* z = c.s.neuron_a;
+    uint32_t draws = 0, updates = 0;
+    if (hidden) {
+        int32_t* events = c.s.addr_a;
+        const uint32_t n = c.hal->event_count(c.hal->ctx);
+        hal_read(c, lmem_events, 0, n, events);
+        hal_read(c, lmem_pre, 0, A, eps);
+        for (uint32_t a = 0; a < A; ++a) eps[a] = decay_trace(eps[a], p.lif.alpha, p, c.lfsr, draws);
+        const int32_t spike = int32_t{1} << p.eps_frac;
+        for (uint32_t i = 0; i < n; ++i) eps[events[i]] = sat_signed(int64_t{eps[events[i]]} + spike, p.eps_bits);
+        updates += A;
+        if (p.placement == place_presynaptic) {
+            hal_read(c, lmem_pre, A, A, epsbar);
+            for (uint32_t a = 0; a < A; ++a)
+                epsbar[a] = sat_signed(decay_trace(epsbar[a], p.kappa, p, c.lfsr, draws) +
+                                           rescale(eps[a], p.eps_frac - p.bar_frac, p.trace_rounding, c.lfsr),
+                                       p.bar_bits);
+            draws += p.trace_rounding == round_stochastic && p.eps_frac > p.bar_frac ? A : 0;
+            updates += A;
+            hal_write(c, lmem_pre, A, A, epsbar);
+        }
+        hal_write(c, lmem_pre, 0, A, eps);
+    }
+    hal_read(c, lmem_z, 0, p.n_rec, z);
+    hal_read(c, lmem_pre, 2 * A, p.n_rec, zbar);
+    const int32_t one = int32_t{1} << p.bar_frac;
+    for (uint32_t j = 0; j < p.n_rec; ++j)
+        zbar[j] = sat_signed(int64_t{decay_trace(zbar[j], p.kappa, p, c.lfsr, draws)} + (z[j] ? one : 0), p.bar_bits);
+    updates += p.n_rec;
+    hal_write(c, lmem_pre, 2 * A, p.n_rec, zbar);
+    hal_count(c, lact_trace_update, updates);
+    hal_count(c, lact_lfsr_draw, draws);
+}
+
+void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int32_t* addr, const int32_t* g,
+                          bool readout) {
+    const LearnParams& p = *c.p;
+    if (p.update == update_accumulate) {
+        int32_t* acc = c.s.row_d;
+        hal_read(c, lmem_accum, slot * p.K, p.K, acc);
+        for (uint32_t e = 0; e < p.K; ++e) acc[e] = sat_add(acc[e], g[e], p.acc_bits);
+        hal_write(c, lmem_accum, slot * p.K, p.K, acc);
+        hal_count(c, lact_fw_op, p.K);
+        return;
+    }
+    const QrLimits l = qr_limits(p);
+    bool changed = false;
+    for (uint32_t e = 0; e < p.K; ++e) {
+        if (g[e] == 0) continue;
+        const int64_t dh = step_of(c, g[e], readout ? p.readout_lr_mult : p.lr_mult,
+                                   readout ? p.readout_lr_shift : p.lr_shift);
+        if (dh == 0) continue;
+        qr_update(c, l, slot, e, h, addr, dh);
+        changed = true;
+    }
+    hal_count(c, lact_fw_op, 2 * p.K);
+    if (changed) hal_write(c, lmem_hidden, hidden_index(p, slot), p.K, h);
+}
+
+void readout_signal_step(LearnContext& c, const int32_t* err) {
+    const LearnParams& p = *c.p;
+    const uint32_t A = p.n_addresses();
+    const int32_t* zbar = c.s.addr_b + 2 * A;
+    int32_t* h = c.s.row_a;
+    int32_t* addr = c.s.row_b;
+    int32_t* g = c.s.row_c;
+    for (uint32_t k = 0; k < p.n_out; ++k) {
+        const uint32_t slot = p.n_rec + k;
+        if (p.learn_readout && err[k] != 0) {
+            hal_read(c, lmem_hidden, hidden_index(p, slot), p.K, h);
+            hal_read(c, lmem_hidden, address_index(p, slot), p.K, addr);
+            for (uint32_t e = 0; e < p.K; ++e)
+                g[e] = static_cast<int32_t>(
+                    shift_round(int64_t{err[k]} * zbar[addr[e] - p.n_in], p.acc_shift, round_nearest, 0));
+            hal_count(c, lact_fw_op, p.K);
+            learn_entry_gradient(c, slot, h, addr, g, true);
+        }
+        if (p.learn_bias) {
+            const int64_t gb = shift_round(int64_t{err[k]} * c.one_bar, p.acc_shift, round_nearest, 0);
+            if (p.update == update_accumulate) {
+                int32_t acc;
+                hal_read(c, lmem_accum, p.n_slots() * p.K + k, 1, &acc);
+                acc = sat_add(acc, static_cast<int32_t>(gb), p.acc_bits);
+                hal_write(c, lmem_accum, p.n_slots() * p.K + k, 1, &acc);
+            } else {
+                int32_t b;
+                hal_read(c, lmem_bias, slot, 1, &b);
+                hal_count(c, lact_lfsr_draw, 1);
+                b = sat_signed(b + shift_round(-gb * p.bias_lr_mult, p.bias_lr_shift, round_stochastic, c.lfsr.next()),
+                               p.lif.v_bits);
+                hal_write(c, lmem_bias, slot, 1, &b);
+            }
+        }
+    }
+}
+
+void learn_end_sample(LearnContext& c, bool hidden) {
+    const LearnParams& p = *c.p;
+    if (p.update == update_accumulate) {
+        if (++c.samples_in_batch < p.batch) return;
+        c.samples_in_batch = 0;
+        apply_rows(c, hidden, true);
+    } else {
+        apply_rows(c, hidden, false);
+    }
+    ++c.updates;
+}
+
+// The readout error of this step into c.s.out[n_out ..), after the one_bar filter
+// advanced; false outside the readout window.
+bool window_error(LearnContext& c, uint16_t t) {
+    const LearnParams& p = *c.p;
+    uint32_t draws = 0;
+    c.one_bar = sat_signed(int64_t{decay_trace(c.one_bar, p.kappa, p, c.lfsr, draws)} + (int32_t{1} << p.bar_frac),
+                           p.bar_bits);
+    hal_count(c, lact_lfsr_draw, draws);
+    hal_count(c, lact_trace_update, 1);
+    if (t < p.readout_begin) return false;
+    int32_t* y = c.s.out;
+    int32_t target;
+    hal_read(c, lmem_v, p.n_rec, p.n_out, y);
+    hal_read(c, lmem_target, 0, 1, &target);
+    hal_count(c, lact_fw_op, softmax_error(y, p.n_out, target, p.v_frac, c.s.out + p.n_out));
+    return true;
+}
+
+namespace {
+
+// ---- e-prop hooks ----------------------------------------------------------------
+
+void eprop_init(LearnContext& c) { learn_init(c, c.p->learn_hidden != 0); }
+void eprop_begin(LearnContext& c) { learn_begin_sample(c, c.p->learn_hidden != 0); }
+void eprop_end(LearnContext& c) { learn_end_sample(c, c.p->learn_hidden != 0); }
+
+void eprop_trace_step(LearnContext& c, uint16_t) {
+    const LearnParams& p = *c.p;
+    presynaptic_trace_step(c, p.learn_hidden != 0);
+    if (!p.learn_hidden) return;
+    const uint32_t N = p.n_rec, A = p.n_addresses();
+    int32_t* v = c.s.neuron_a;
+    int32_t* refr = c.s.neuron_b;
+    int32_t* post = c.s.neuron_b + N;  // psibar [0, N), refractory of the last step [N, 2N)
+    hal_read(c, lmem_v, 0, N, v);
+    hal_read(c, lmem_refractory, 0, N, refr);
+    hal_read(c, lmem_post, 0, 2 * N, post);
+    uint32_t draws = 0;
+    // psi_j into v[j]: a step is refractory when the counter was non-zero after the last one.
+    for (uint32_t j = 0; j < N; ++j) {
+        v[j] = post[N + j] > 0 ? 0 : pseudo_derivative(int64_t{v[j]} - p.lif.v_th, p.lif.v_th, p.psi_shape, p.psi_bits);
+        post[N + j] = refr[j];
+        if (p.placement == place_presynaptic)
+            post[j] = sat_signed(decay_trace(post[j], p.kappa, p, c.lfsr, draws) +
+                                     rescale(v[j], p.psi_bits - p.bar_frac, round_nearest, c.lfsr),
+                                 p.bar_bits);
+    }
+    hal_write(c, lmem_post, 0, 2 * N, post);
+    hal_count(c, lact_fw_op, 3 * N);
+    uint32_t updates = p.placement == place_presynaptic ? N : 0;
+    if (p.placement == place_synapse) {
+        const int32_t* eps = c.s.addr_b;  // updated by presynaptic_trace_step
+        int32_t* addr = c.s.row_b;
+        int32_t* ebar = c.s.row_c;
+        const int shift = p.psi_bits + p.eps_frac - p.bar_frac;
+        for (uint32_t j = 0; j < N; ++j) {
+            hal_read(c, lmem_hidden, address_index(p, j), p.K, addr);
+            hal_read(c, lmem_syn, j * p.K, p.K, ebar);
+            const int64_t psi = v[j];
+            for (uint32_t e = 0; e < p.K; ++e) {
+                const int32_t pre = eps[addr[e]];
+                const int64_t in = psi != 0 && pre != 0 ? rescale(psi * pre, shift, p.trace_rounding, c.lfsr) : 0;
+                draws += in != 0 && p.trace_rounding == round_stochastic && shift > 0;
+                ebar[e] = sat_signed(decay_trace(ebar[e], p.kappa, p, c.lfsr, draws) + in, p.bar_bits);
+            }
+            hal_write(c, lmem_syn, j * p.K, p.K, ebar);
+        }
+        updates += N * p.K;
+    }
+    (void)A;
+    hal_count(c, lact_trace_update, updates);
+    hal_count(c, lact_lfsr_draw, draws);
+}
+
+void eprop_signal_step(LearnContext& c, uint16_t t) {
+    const LearnParams& p = *c.p;
+    if (!window_error(c, t)) return;
+    const int32_t* err = c.s.out + p.n_out;
+    const uint32_t N = p.n_rec, A = p.n_addresses();
+    // Traces as they are after this step.
+    hal_read(c, lmem_pre, 2 * A, N, c.s.addr_b + 2 * A);
+    readout_signal_step(c, err);
+    if (!p.learn_hidden) return;
+
+    // Learning signals L_j = sum_k B_jk err_k, each product pre-shifted into the signal format.
+    int32_t* L = c.s.neuron_a;
+    for (uint32_t j = 0; j < N; ++j) L[j] = 0;
+    uint32_t ops = 0;
+    if (p.feedback == feedback_symmetric) {
+        // B = W_out^T, read from the readout group's CAM rows and LUT: no copy kept.
+        const int lsize = lut_size(p.layout.kind, p.layout.weight_bits);
+        hal_read(c, lmem_lut, static_cast<uint32_t>(p.lut_offset[1]), static_cast<uint32_t>(lsize), c.s.lut);
+        int32_t* cam = c.s.row_c;
+        for (uint32_t k = 0; k < p.n_out; ++k) {
+            if (err[k] == 0) continue;
+            hal_read(c, lmem_cam, (N + k) * p.K, p.K, cam);
+            for (uint32_t e = 0; e < p.K; ++e) {
+                const uint32_t entry = static_cast<uint32_t>(cam[e]);
+                if (!entry_is_valid(p.layout, entry)) continue;
+                const int32_t w = c.s.lut[lut_index(p.layout.kind, p.layout.weight_bits, entry_code(p.layout, entry))];
+                const uint32_t j = static_cast<uint32_t>(entry_address(p.layout, entry)) - p.n_in;
+                L[j] = sat_add(L[j], static_cast<int32_t>(shift_round(int64_t{w} * err[k], p.signal_shift, round_nearest, 0)), 32);
+                ++ops;
+            }
+        }
+    } else {
+        for (uint32_t j = 0; j < N; ++j)
+            for (uint32_t k = 0; k < p.n_out; ++k)
+                L[j] += static_cast<int32_t>(
+                    shift_round(int64_t{feedback_weight(p.seed, j, k)} * err[k], p.signal_shift, round_nearest, 0));
+        ops += 2 * N * p.n_out;  // hash + multiply-add
+    }
+    for (uint32_t j = 0; j < N; ++j) L[j] = sat_signed(L[j], p.signal_bits);
+    hal_count(c, lact_fw_op, ops);
+
+    int32_t* psibar = c.s.neuron_b;
+    if (p.placement == place_presynaptic) {
+        hal_read(c, lmem_pre, A, A, c.s.addr_b + A);
+        hal_read(c, lmem_post, 0, N, psibar);
+    }
+    const int32_t* epsbar = c.s.addr_b + A;
+    // (1 - kappa) of the factorised trace, as the leak mode represents kappa.
+    const int32_t one_minus_kappa = p.leak == leak_multiply ? 32768 - p.kappa.q15 : 32768 >> p.kappa.shift;
+    int32_t* h = c.s.row_a;
+    int32_t* addr = c.s.row_b;
+    int32_t* g = c.s.row_c;
+    for (uint32_t j = 0; j < N; ++j) {
+        if (L[j] == 0) continue;
+        if (p.placement == place_presynaptic && psibar[j] == 0) continue;
+        hal_read(c, lmem_hidden, hidden_index(p, j), p.K, h);
+        hal_read(c, lmem_hidden, address_index(p, j), p.K, addr);
+        if (p.placement == place_synapse) {
+            hal_read(c, lmem_syn, j * p.K, p.K, g);
+            for (uint32_t e = 0; e < p.K; ++e)
+                g[e] = static_cast<int32_t>(shift_round(int64_t{L[j]} * g[e], p.acc_shift, round_nearest, 0));
+        } else {
+            for (uint32_t e = 0; e < p.K; ++e) {
+                const int64_t tr = shift_round(int64_t{psibar[j]} * epsbar[addr[e]], p.bar_frac, round_nearest, 0);
+                const int64_t filtered = shift_round(tr * one_minus_kappa, 15, round_nearest, 0);
+                g[e] = static_cast<int32_t>(shift_round(int64_t{L[j]} * filtered, p.acc_shift, round_nearest, 0));
+            }
+        }
+        hal_count(c, lact_fw_op, (p.placement == place_synapse ? 1 : 3) * p.K);
+        learn_entry_gradient(c, j, h, addr, g, false);
+    }
+}
+
+uint64_t learn_memory_bits(const LearnParams& p, uint8_t mem, bool hidden) {
+    const uint64_t A = p.n_addresses(), N = p.n_rec, K = p.K;
+    const uint64_t rows = (hidden ? N : 0) + (p.learn_readout ? p.n_out : 0);
+    switch (mem) {
+        case lmem_pre:
+            return (hidden ? A * p.eps_bits : 0) + (hidden && p.placement == place_presynaptic ? A * p.bar_bits : 0) +
+                   N * p.bar_bits;
+        case lmem_post:
+            // psibar (presynaptic placement) and a 4-bit copy of the refractory counter
+            return hidden ? N * ((p.placement == place_presynaptic ? p.bar_bits : 0) + 4u) : 0;
+        case lmem_syn: return hidden && p.placement == place_synapse ? N * K * p.bar_bits : 0;
+        case lmem_hidden: return rows * K * (p.hidden_bits + p.layout.address_bits);
+        case lmem_accum:
+            return p.update == update_accumulate ? rows * K * p.acc_bits + (p.learn_bias ? p.n_out * p.acc_bits : 0) : 0;
+        default: return 0;
+    }
+}
+
+uint64_t eprop_memory_bits(const LearnParams& p, uint8_t mem) { return learn_memory_bits(p, mem, p.learn_hidden != 0); }
+
+// ---- readout-only delta rule -------------------------------------------------------
+// dW_out_kj = -lr sum_t err_k[t] zbar_j[t]: e-prop's (and BPTT's) exact readout gradient,
+// with the recurrent weights fixed. The cheapest on-chip rule: one trace per recurrent
+// neuron, no pseudo-derivative, no learning signal.
+
+void delta_init(LearnContext& c) { learn_init(c, false); }
+void delta_begin(LearnContext& c) { learn_begin_sample(c, false); }
+void delta_end(LearnContext& c) { learn_end_sample(c, false); }
+void delta_trace_step(LearnContext& c, uint16_t) { presynaptic_trace_step(c, false); }
+void delta_signal_step(LearnContext& c, uint16_t t) {
+    if (!window_error(c, t)) return;
+    const LearnParams& p = *c.p;
+    hal_read(c, lmem_pre, 2 * p.n_addresses(), p.n_rec, c.s.addr_b + 2 * p.n_addresses());
+    readout_signal_step(c, c.s.out + p.n_out);
+}
+uint64_t delta_memory_bits(const LearnParams& p, uint8_t mem) { return learn_memory_bits(p, mem, false); }
+
+}  // namespace
+
+const RuleOps kEpropRule = {
+    "eprop",
+    "e-prop (Bellec et al. 2020): eligibility traces x learning signal from the readout error, "
+    "Quantized Rewiring of every fan-in table",
+    eprop_init, eprop_begin, eprop_trace_step, eprop_signal_step, eprop_end, eprop_memory_bits};
+
+const RuleOps kDeltaRule = {
+    "readout-delta",
+    "readout-only delta rule: the readout's fan-in learns from err x zbar, recurrent weights fixed",
+    delta_init, delta_begin, delta_trace_step, delta_signal_step, delta_end, delta_memory_bits};
+
+}  // namespace fw
+}  // namespace qrsim

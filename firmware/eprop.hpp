@@ -1,0 +1,48 @@
+// On-chip e-prop (Bellec et al. 2020) with Quantized Rewiring, and the pieces the
+// readout-only delta rule shares with it. See firmware/learning.hpp for the call order and
+// firmware/eprop_kernels.hpp for the arithmetic.
+//
+// Per step t (LIF hidden neurons; float equations in shared REFERENCES.md section 1):
+//   eps_i   = decay(eps_i, alpha) + s_i[t]           presynaptic, s = x_t and z_{t-1}
+//   psi_j   = pseudo_derivative(v_j - v_th)          0 on a refractory step
+//   per synapse (SpiNNaker-like, exact e-prop for LIF):
+//     ebar_e = decay(ebar_e, kappa) + psi_j eps_a(e)        one trace per CAM entry
+//   per presynaptic neuron (ReckOn-like memory, factorised approximation):
+//     epsbar_i = decay(epsbar_i, kappa) + eps_i,  psibar_j = decay(psibar_j, kappa) + psi_j
+//     ebar_e ~ (1 - kappa) psibar_j epsbar_a(e)     (filter of a product ~ product of filters)
+//   zbar_j  = decay(zbar_j, kappa) + z_j[t]          readout eligibility (exact)
+// In the readout window:
+//   err_k = softmax(y_t)_k - [k == target],  L_j = sum_k B_jk err_k  (B = W_out^T or random)
+//   G_e  += L_j ebar_e (hidden entries),  err_k zbar_j (readout entries),  err_k onebar (bias)
+// Update (dh = -lr G in hidden LSBs, stochastic rounding), then the QR projection:
+//   accumulate  G summed over `batch` samples in per-entry accumulators, applied at the end
+//   stochastic  no accumulators: every window step applies dh clipped to +-1 LSB (ReckOn)
+// Decays use the membrane's leak mode (1.15 multiply or shift) with the configured rounding
+// (stochastic: one firmware LFSR draw per non-zero trace).
+#pragma once
+
+#include "firmware/learning.hpp"
+
+namespace qrsim {
+namespace fw {
+
+// Shared pieces (e-prop and the delta rule); `hidden`: the recurrent rows learn too.
+void learn_init(LearnContext& c, bool hidden);
+void learn_begin_sample(LearnContext& c, bool hidden);
+// Presynaptic traces (eps for e-prop, epsbar for presynaptic placement, zbar always).
+void presynaptic_trace_step(LearnContext& c, bool hidden);
+// The readout error of step t into c.s.out[n_out, 2 n_out) (Q15); false outside the window.
+bool window_error(LearnContext& c, uint16_t t);
+// Readout entries and biases in the window: needs zbar in c.s.addr_b[2A, 2A + n_rec).
+void readout_signal_step(LearnContext& c, const int32_t* err);
+// End of sample: accumulate mode applies every `batch` samples; rewiring of learned rows.
+void learn_end_sample(LearnContext& c, bool hidden);
+// Gradient g of one row: added to the accumulators, or (stochastic) applied now.
+void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int32_t* addr, const int32_t* g,
+                          bool readout);
+
+extern const RuleOps kEpropRule;
+extern const RuleOps kDeltaRule;
+
+}  // namespace fw
+}  // namespace qrsim

@@ -1,0 +1,178 @@
+// On-chip learning: the firmware's view of the tile (the HAL), the learning parameters,
+// and the interface every on-chip rule implements. Freestanding C++17, integer only.
+//
+// The firmware never touches tile memory directly: every access goes through the Hal's
+// read / write / write_entry calls, so the learning engine that implements them
+// (hw_models/learning_engine.hpp) counts every bit read and written, and the tile checks
+// every fan-in write (a refused write is an error of the firmware, never a silent clamp).
+//
+// Neurons of the tile: slots 0 .. n_rec-1 are recurrent (hidden) neurons, slots n_rec ..
+// n_rec+n_out-1 the readout units (global id = slot on a single tile). AER address of input
+// channel c is c, of recurrent neuron j is n_in + j.
+//
+// Call order per sample (the same in the SystemC tile and in the standalone host loop):
+//   begin_sample
+//   for t in 0 .. T-1:  trace_step(t)    after the neurons computed step t
+//                       signal_step(t)   after the readout computed y_t
+//   end_sample                           (per-sample update, rewiring)
+#pragma once
+
+#include "firmware/fixed_point.hpp"
+#include "firmware/lfsr.hpp"
+#include "firmware/memory_map.hpp"
+#include "firmware/neuron_core.hpp"
+
+#include <stdint.h>
+
+namespace qrsim {
+namespace fw {
+
+// Tile and learning memories the firmware can address through the Hal.
+enum LearnMem : uint8_t {
+    lmem_cam = 0,    // R  packed fan-in entries, index slot * K + entry (writes: write_entry)
+    lmem_events,     // R  AER addresses of this step's input packet (x_t and z_{t-1})
+    lmem_v,          // R  membrane / readout value by slot
+    lmem_a,          // R  adaptation by slot
+    lmem_z,          // R  spike of this step by slot
+    lmem_refractory, // R  refractory counter by slot, after this step
+    lmem_lut,        // R  the tile's expanded weight LUT (group offsets in LearnParams)
+    lmem_bias,       // RW readout bias registers by slot
+    lmem_target,     // R  the sample's target class (one value, delivered with the input)
+    // Learning memories, in planes (A = n_addresses, S = n_slots):
+    lmem_pre,        // RW presynaptic traces: eps [0, A), epsbar [A, 2A), zbar [2A, 2A + n_rec)
+    lmem_post,       // RW per hidden neuron: psibar [0, n_rec), refractory of the last step [n_rec, 2 n_rec)
+    lmem_syn,        // RW per-synapse traces: ebar at slot * K + entry
+    lmem_hidden,     // RW per entry: h at slot * K + entry, its address at S K + slot * K + entry
+    lmem_accum,      // RW update accumulators: slot * K + entry; bias of readout k at S K + k
+    lmem_count_
+};
+
+// Actions the firmware reports besides memory traffic (priced by the energy table).
+enum LearnAction : uint8_t { lact_trace_update = 0, lact_fw_op = 1, lact_lfsr_draw = 2 };
+
+struct Hal {
+    void* ctx;
+    void (*read)(void* ctx, uint8_t mem, uint32_t index, uint32_t count, int32_t* dst);
+    void (*write)(void* ctx, uint8_t mem, uint32_t index, uint32_t count, const int32_t* src);
+    // Checked CAM writes through the tile's interface; 0 = accepted, else refused.
+    int (*write_entry)(void* ctx, uint32_t slot, uint32_t entry, int32_t address, int32_t code);
+    int (*clear_entry)(void* ctx, uint32_t slot, uint32_t entry);
+    uint32_t (*event_count)(void* ctx);
+    void (*count)(void* ctx, uint8_t action, uint32_t n);
+};
+
+enum TracePlacement : uint8_t { place_presynaptic = 0, place_synapse = 1 };
+enum UpdateMode : uint8_t { update_stochastic = 0, update_accumulate = 1 };
+enum FeedbackMode : uint8_t { feedback_symmetric = 0, feedback_random = 1 };
+enum PsiShape : uint8_t { psi_pwc5 = 0, psi_linear = 1 };
+
+// Everything a rule needs to know, set once by the host (integers only).
+struct LearnParams {
+    uint16_t n_in = 0, n_rec = 0, n_out = 0;
+    uint16_t K = 0;
+    EntryLayout layout;
+    int32_t lut_offset[2] = {0, 0};  // expanded-LUT offsets of the hidden and readout groups
+    NeuronConfig lif;                // threshold (pseudo-derivative), membrane decay alpha
+    Decay kappa;                     // readout decay: the eligibility filter
+    LeakMode leak = leak_multiply;
+    Rounding trace_rounding = round_stochastic;
+    uint16_t n_steps = 0, readout_begin = 0;
+
+    uint8_t v_frac = 10;             // membrane LSB = 2^-v_frac (readout values for the softmax)
+    uint8_t placement = place_presynaptic;
+    uint8_t update = update_accumulate;
+    uint8_t feedback = feedback_random;
+    uint8_t psi_shape = psi_pwc5;
+    // Trace formats: eps (alpha-filtered presynaptic spikes) and the kappa-filtered traces
+    // (ebar per synapse, epsbar / zbar per presynaptic address, psibar per neuron).
+    uint8_t eps_bits = 16, eps_frac = 10;
+    uint8_t bar_bits = 16, bar_frac = 8;
+    uint8_t psi_bits = 5;     // pseudo-derivative: unsigned, 1.0 ~ 2^psi_bits
+    uint8_t signal_bits = 16; // learning signal (signed)
+    uint8_t signal_shift = 0; // L = (sum_k B_jk err_k) >> signal_shift, saturated
+    uint8_t hidden_bits = 10, hidden_frac = 5;  // h: signed; one code step = 2^hidden_frac
+    uint8_t acc_bits = 32;    // accumulators (signed, saturating)
+    uint8_t acc_shift = 8;    // product L x trace >> acc_shift into the accumulator
+    // Update in hidden LSBs: dh = -(G x lr_mult) >> lr_shift, stochastic rounding; G is the
+    // accumulated (accumulate) or per-step (stochastic) product.
+    int32_t lr_mult = 1;
+    uint8_t lr_shift = 16;
+    int32_t readout_lr_mult = 1;   // the same for the readout group
+    uint8_t readout_lr_shift = 16;
+    int32_t bias_lr_mult = 1;      // and for the readout biases (membrane LSBs)
+    uint8_t bias_lr_shift = 16;
+    uint16_t batch = 1;            // accumulate: samples per apply
+    uint8_t rewire_shift = 2;      // a dormant entry moves with probability 2^-rewire_shift per update
+    uint32_t seed = 1;             // firmware LFSR and random feedback matrix
+    uint8_t learn_hidden = 1, learn_readout = 1, learn_bias = 1;
+
+    uint32_t n_addresses() const { return static_cast<uint32_t>(n_in) + n_rec; }
+    uint32_t n_slots() const { return static_cast<uint32_t>(n_rec) + n_out; }
+};
+
+// Firmware working memory (a microcontroller's data RAM): the caller provides buffers of
+// the documented sizes; kernels never allocate.
+struct LearnScratch {
+    int32_t* addr_a = nullptr;    // n_addresses
+    int32_t* addr_b = nullptr;    // n_addresses * 3
+    int32_t* neuron_a = nullptr;  // n_slots
+    int32_t* neuron_b = nullptr;  // n_slots * 3
+    int32_t* row_a = nullptr;     // K
+    int32_t* row_b = nullptr;     // K
+    int32_t* row_c = nullptr;     // K
+    int32_t* row_d = nullptr;     // K
+    int32_t* lut = nullptr;       // lut_size of the code kind
+    int32_t* out = nullptr;       // n_out * 2
+};
+
+// Sizes of the LearnScratch buffers in 32-bit words (for allocation and the memory report).
+inline uint32_t scratch_words(const LearnParams& p) {
+    return p.n_addresses() * 4 + p.n_slots() * 4 + 4u * p.K +
+           static_cast<uint32_t>(lut_size(p.layout.kind, p.layout.weight_bits)) + 2u * p.n_out;
+}
+
+struct LearnContext {
+    const LearnParams* p = nullptr;
+    const Hal* hal = nullptr;
+    LearnScratch s;
+    Lfsr32 lfsr;
+    int32_t one_bar = 0;        // kappa-filtered constant 1 (bias eligibility), Q bar_frac
+    uint16_t samples_in_batch = 0;
+    uint32_t updates = 0;       // weight updates applied (projections run)
+    uint32_t refused = 0;       // CAM writes the tile refused (must stay 0)
+};
+
+// The interface of an on-chip rule: a name and the hooks the engine calls. Any hook may
+// be null (nothing to do at that point).
+struct RuleOps {
+    const char* name;
+    const char* description;
+    // Once after the network is loaded: hidden parameters from the CAM, dormant entries.
+    void (*init)(LearnContext& c);
+    void (*begin_sample)(LearnContext& c);
+    void (*trace_step)(LearnContext& c, uint16_t t);
+    void (*signal_step)(LearnContext& c, uint16_t t);
+    void (*end_sample)(LearnContext& c);
+    // Bits of learning memory the rule uses, by LearnMem (0 for tile memories).
+    uint64_t (*memory_bits)(const LearnParams& p, uint8_t mem);
+};
+
+// The registry: rules compiled into the firmware, looked up by name.
+const RuleOps* find_rule(const char* name);
+uint32_t rule_count();
+const RuleOps* rule_at(uint32_t index);
+
+// ---- helpers shared by rules -------------------------------------------------------
+
+inline void hal_read(LearnContext& c, uint8_t mem, uint32_t index, uint32_t count, int32_t* dst) {
+    c.hal->read(c.hal->ctx, mem, index, count, dst);
+}
+inline void hal_write(LearnContext& c, uint8_t mem, uint32_t index, uint32_t count, const int32_t* src) {
+    c.hal->write(c.hal->ctx, mem, index, count, src);
+}
+inline void hal_count(LearnContext& c, uint8_t action, uint32_t n) {
+    if (n) c.hal->count(c.hal->ctx, action, n);
+}
+
+}  // namespace fw
+}  // namespace qrsim

@@ -1,0 +1,372 @@
+// Testbenches of on-chip learning (issue 5), each TEST_CASE its own ctest process (one
+// SystemC elaboration each):
+//  (1) firmware in the tile vs the float e-prop reference (learning_rules/gradients.hpp) on
+//      the same network and the same input spikes: per-step traces (max / mean relative
+//      error) and per-sample update directions (cosine), for every rule with a float
+//      counterpart and every variant, through ONE harness (GeNN style);
+//  (2) the constraints hold after every on-chip update over whole runs, and the tile never
+//      refused a firmware write;
+//  (4) bit-exact: the firmware run standalone on the host (no SystemC) leaves exactly the
+//      fan-in entries, hidden parameters and biases the firmware inside the tile leaves.
+#include "hw_models/chip.hpp"
+#include "hw_models/onchip_training.hpp"
+#include "hw_models/standalone_learner.hpp"
+#include "firmware/quantized_rewiring.hpp"
+#include "learning_rules/gradients.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+using namespace qrsim;
+
+namespace {
+
+// fmnist-rows, 128 LIF, the dynapse2 preset (K = 64) with the given overrides.
+struct Setup {
+    HwConfig hw;
+    RsnnParams p;
+    std::unique_ptr<Task> task;
+    TileNetwork net;
+
+    Setup(std::vector<std::string> overrides, int train, int test) {
+        overrides.push_back("memory.sram_bits=8000000");  // room for per-synapse trace reservations
+        hw = load_hw_config("dynapse2", overrides);
+        TaskOptions to;
+        to.train_samples = train;
+        to.test_samples = test;
+        task = make_task(to);
+        p.n_in = task->info().n_inputs;
+        p.n_rec = 128;
+        p.n_out = task->info().n_classes;
+        net = initial_tile_network(hw, p, 3);
+    }
+};
+
+// The tile's weights as float matrices (LUT value x 2^-membrane_frac_bits, entries summed).
+RsnnWeights tile_weights(Tile& tile, const TileNetwork& net, const HwConfig& hw) {
+    RsnnWeights w;
+    RsnnParams p;
+    p.n_in = net.n_in;
+    p.n_rec = net.n_rec;
+    p.n_out = net.n_out;
+    w.resize_zero(p);
+    const auto& lut = tile.weight_lut();
+    const int group = fw::lut_size(static_cast<fw::CodeKind>(hw.kind), hw.weight_bits);
+    const double lsb = std::ldexp(1.0, -hw.membrane_frac_bits);
+    FaninTable& f = tile.fanin_table();
+    for (int s = 0; s < net.n_neurons(); ++s)
+        for (int e = 0; e < hw.fanin; ++e) {
+            if (!f.valid(s, e)) continue;
+            const bool ro = net.is_readout(s);
+            const double x = lsb * lut[(ro ? group : 0) + fw::lut_index(static_cast<fw::CodeKind>(hw.kind), hw.weight_bits, f.code(s, e))];
+            const int a = f.address(s, e);
+            if (ro) w.w_out(s - net.n_rec, a - net.n_in) += x;
+            else if (a < net.n_in) w.w_in(s, a) += x;
+            else w.w_rec(s, a - net.n_in) += x;
+        }
+    for (int k = 0; k < net.n_out; ++k) w.b_out[k] = lsb * tile.bias_of(net.n_rec + k);
+    return w;
+}
+
+double cosine(const std::vector<double>& a, const std::vector<double>& b) {
+    double ab = 0, aa = 0, bb = 0;
+    for (size_t i = 0; i < a.size(); ++i) ab += a[i] * b[i], aa += a[i] * a[i], bb += b[i] * b[i];
+    return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
+struct ErrorStats {
+    double max = 0, sum = 0;
+    long n = 0;
+    void add(double fw, double fl, double floor) {
+        if (std::abs(fl) < floor && std::abs(fw) < floor) return;
+        const double r = std::abs(fw - fl) / std::max(std::abs(fl), floor);
+        max = std::max(max, r);
+        sum += r;
+        ++n;
+    }
+    double mean() const { return n ? sum / n : 0; }
+};
+
+struct Agreement {
+    ErrorStats eps, ebar;
+    double cos_hidden = 0, cos_readout = 0, min_cos_hidden = 1, min_cos_readout = 1;
+    double spike_agreement = 0;
+};
+
+// The one harness: the rule runs in the tile on `samples` training samples, the float
+// e-prop on the same network (weights read back from the tile before each sample) and the
+// same spikes; update directions are compared per sample on every CAM entry.
+Agreement compare_with_float(const std::string& name, std::vector<std::string> overrides, int samples) {
+    overrides.push_back("neuron.membrane_bits=24");
+    overrides.push_back("neuron.membrane_frac_bits=16");
+    overrides.push_back("synapse.lut_bits=24");
+    overrides.push_back("neuron.rounding=nearest");
+    overrides.push_back("learn.trace_rounding=nearest");
+    overrides.push_back("learn.batch=65535");  // accumulate without applying: G is the direction
+    overrides.push_back("learn.rewire_shift=16");
+    Setup su(overrides, samples, 1);
+    Chip chip(su.hw, su.net, "agree");
+    LearningEngine& eng = chip.enable_learning(make_learn_params(su.hw, su.net, su.p, su.task->info()));
+    const fw::LearnParams& lp = eng.params();
+    const bool stochastic = lp.update == fw::update_stochastic;
+    const bool delta = su.hw.learn.rule == "readout-delta";
+    const int A = lp.n_addresses(), N = lp.n_rec, K = lp.K, S = lp.n_slots();
+    const double eps_unit = std::ldexp(1.0, -lp.eps_frac);
+    const double bar_unit = std::ldexp(1.0, -lp.bar_frac) * su.p.gamma / su.p.v_th;  // fw psi has no gamma / v_th
+    const double one_minus_kappa = 1.0 - su.p.kappa();
+
+    GradientOptions go;
+    go.online_traces = true;
+    Eprop eprop(su.p, go);
+    Agreement out;
+    double cos_h = 0, cos_r = 0;
+    long spikes_same = 0, spikes_total = 0;
+    SpikeSample sample;
+    for (int i = 0; i < samples; ++i) {
+        su.task->encode(Split::train, i, sample);
+        const int T = sample.n_steps();
+        const RsnnWeights w = tile_weights(chip.tile(0), su.net, su.hw);
+        const std::vector<int32_t> addr0(eng.memory(fw::lmem_hidden).begin() + S * K, eng.memory(fw::lmem_hidden).end());
+        const std::vector<int32_t> h0(eng.memory(fw::lmem_hidden).begin(), eng.memory(fw::lmem_hidden).begin() + S * K);
+        const std::vector<int32_t> acc0 = eng.memory(fw::lmem_accum);
+        // Firmware traces per step, as real numbers in the float's units.
+        std::vector<std::vector<double>> fw_eps(T), fw_ebar(T);
+        eng.set_step_observer([&](int t) {
+            const auto& pre = eng.memory(fw::lmem_pre);
+            fw_eps[t].resize(A);
+            for (int a = 0; a < A; ++a) fw_eps[t][a] = eps_unit * pre[a];
+            fw_ebar[t].assign(static_cast<size_t>(N) * K, 0.0);
+            if (lp.placement == fw::place_synapse) {
+                const auto& syn = eng.memory(fw::lmem_syn);
+                for (int e = 0; e < N * K; ++e) fw_ebar[t][e] = bar_unit * syn[e];
+            } else {  // the factorised trace the update uses: (1 - kappa) psibar epsbar
+                const auto& post = eng.memory(fw::lmem_post);
+                for (int j = 0; j < N; ++j)
+                    for (int e = 0; e < K; ++e)
+                        fw_ebar[t][j * K + e] = one_minus_kappa * bar_unit * std::ldexp(1.0, -lp.bar_frac) * post[j] *
+                                                pre[A + addr0[j * K + e]];
+            }
+        });
+        chip.record_spikes(true);
+        chip.run_sample(sample, su.task->info().readout_begin);
+        const auto tile_spikes = chip.take_spikes();
+        eng.set_step_observer({});
+
+        PreparedWeights pw;
+        pw.prepare(w);
+        const Matrix feedback = lp.feedback == fw::feedback_random ? firmware_feedback_matrix(lp) : Matrix(pw.w_out_t);
+        GradientSum g;
+        g.resize_zero(su.p);
+        std::vector<SpikeEvent> float_spikes;
+        eprop.set_step_observer([&](int t, const Eprop& ep) {
+            for (int j : ep.stepper().active()) float_spikes.push_back(SpikeEvent{t, j});
+            for (int a = 0; a < A; ++a) out.eps.add(fw_eps[t][a], ep.pre_trace()[a], 0.05);
+            if (delta) return;
+            for (int j = 0; j < N; ++j)
+                for (int e = 0; e < K; ++e) out.ebar.add(fw_ebar[t][j * K + e], ep.ebar()(j, addr0[j * K + e]), 0.01);
+        });
+        eprop.accumulate(pw, feedback, sample, su.task->info(), g);
+        std::vector<SpikeEvent> both;
+        std::set_intersection(tile_spikes.begin(), tile_spikes.end(), float_spikes.begin(), float_spikes.end(),
+                              std::back_inserter(both));
+        spikes_same += static_cast<long>(both.size());
+        spikes_total += static_cast<long>(std::max(tile_spikes.size(), float_spikes.size()));
+
+        // Per-entry update directions: -G (accumulate) or the applied dh (stochastic) vs -g.
+        std::vector<double> fw_h, fl_h, fw_r, fl_r;
+        const auto& acc = eng.memory(fw::lmem_accum);
+        const auto& h1 = eng.memory(fw::lmem_hidden);
+        for (int s = 0; s < S; ++s) {
+            const bool ro = s >= N;
+            if (!ro && delta) continue;
+            for (int e = 0; e < K; ++e) {
+                const int idx = s * K + e;
+                const double f = stochastic ? double(h1[idx] - h0[idx]) : -double(acc[idx] - acc0[idx]);
+                const int a = addr0[idx];
+                const double fl = ro ? -g.g_out_t(a - lp.n_in, s - N) : (a < lp.n_in ? -g.g_in_t(a, s) : -g.g_rec_t(a - lp.n_in, s));
+                (ro ? fw_r : fw_h).push_back(f);
+                (ro ? fl_r : fl_h).push_back(fl);
+            }
+        }
+        const double ch = delta ? 1.0 : cosine(fw_h, fl_h), cr = cosine(fw_r, fl_r);
+        cos_h += ch;
+        cos_r += cr;
+        out.min_cos_hidden = std::min(out.min_cos_hidden, ch);
+        out.min_cos_readout = std::min(out.min_cos_readout, cr);
+    }
+    out.cos_hidden = cos_h / samples;
+    out.cos_readout = cos_r / samples;
+    out.spike_agreement = spikes_total ? double(spikes_same) / spikes_total : 1.0;
+    CHECK(eng.refused() == 0);
+    std::printf("agreement %-34s spikes %5.1f %% | eps rel err mean %.4f max %.3f | ebar rel err mean %.4f max %.3f | "
+                "update cosine hidden %.3f (min %.3f) readout %.3f (min %.3f)\n",
+                name.c_str(), 100 * out.spike_agreement, out.eps.mean(), out.eps.max, out.ebar.mean(), out.ebar.max,
+                out.cos_hidden, out.min_cos_hidden, out.cos_readout, out.min_cos_readout);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("agreement e-prop per-synapse 16-bit traces linear psi vs float", "[learning][agreement]") {
+    const Agreement a = compare_with_float("eprop synapse 16b linear psi8",
+                                           {"traces.placement=synapse", "traces.bits=[16, 16]",
+                                            "learn.pseudo_derivative=linear", "learn.psi_bits=8"},
+                                           6);
+    CHECK(a.spike_agreement > 0.95);
+    CHECK(a.eps.mean() < 0.01);
+    CHECK(a.ebar.mean() < 0.05);
+    CHECK(a.cos_hidden >= 0.9);
+    CHECK(a.cos_readout >= 0.9);
+}
+
+TEST_CASE("agreement e-prop per-synapse 16-bit traces pwc5 psi vs float", "[learning][agreement]") {
+    const Agreement a = compare_with_float("eprop synapse 16b pwc5 psi5",
+                                           {"traces.placement=synapse", "traces.bits=[16, 16]"}, 6);
+    CHECK(a.cos_hidden >= 0.9);
+    CHECK(a.cos_readout >= 0.9);
+}
+
+TEST_CASE("agreement e-prop presynaptic 12-bit traces vs float", "[learning][agreement]") {
+    // The factorised trace is an approximation: its direction is reported, and must still
+    // point the same way as the float gradient.
+    const Agreement a = compare_with_float("eprop presynaptic 12b pwc5", {"traces.placement=presynaptic"}, 6);
+    CHECK(a.cos_hidden > 0.5);
+    CHECK(a.cos_readout > 0.8);  // zbar with 4 fractional bits (12-bit traces)
+}
+
+TEST_CASE("agreement e-prop stochastic +-1 LSB updates vs float", "[learning][agreement]") {
+    const Agreement a = compare_with_float("eprop synapse 16b stochastic",
+                                           {"traces.placement=synapse", "traces.bits=[16, 16]", "learn.update=stochastic",
+                                            "learn.learning_rate=0.5", "learn.readout_learning_rate=0.5"},
+                                           6);
+    CHECK(a.cos_hidden > 0.3);
+    CHECK(a.cos_readout > 0.3);
+}
+
+TEST_CASE("agreement e-prop symmetric feedback vs float", "[learning][agreement]") {
+    const Agreement a = compare_with_float("eprop synapse 16b symmetric",
+                                           {"traces.placement=synapse", "traces.bits=[16, 16]",
+                                            "learn.feedback=symmetric", "learn.pseudo_derivative=linear", "learn.psi_bits=8"},
+                                           6);
+    CHECK(a.cos_hidden >= 0.9);
+    CHECK(a.cos_readout >= 0.9);
+}
+
+TEST_CASE("agreement readout delta rule vs float readout gradient", "[learning][agreement]") {
+    const Agreement a = compare_with_float("readout-delta 16b", {"learn.rule=readout-delta", "traces.bits=[16, 16]"}, 6);
+    CHECK(a.cos_readout >= 0.9);
+}
+
+// (2) Constraints after every on-chip update: K, codes, addresses, no self-connections, the
+// CAM equal to the projection of the hidden parameters, and no refused write.
+static void check_constraints_over_run(const std::vector<std::string>& overrides, int samples) {
+    Setup su(overrides, samples, 1);
+    Chip chip(su.hw, su.net, "constraints");
+    LearningEngine& eng = chip.enable_learning(make_learn_params(su.hw, su.net, su.p, su.task->info()));
+    const fw::LearnParams& lp = eng.params();
+    const fw::QrLimits lim = fw::qr_limits(lp);
+    FaninTable& f = chip.tile(0).fanin_table();
+    long violations = 0, checks = 0, changed_entries = 0;
+    int max_used = 0;
+    std::vector<uint32_t> before(static_cast<size_t>(lp.n_slots()) * lp.K);
+    SpikeSample sample;
+    for (int i = 0; i < samples; ++i) {
+        for (int s = 0; s < lp.n_slots(); ++s)
+            for (int e = 0; e < lp.K; ++e) before[s * lp.K + e] = f.raw(s, e);
+        su.task->encode(Split::train, i, sample);
+        chip.run_sample(sample, su.task->info().readout_begin);
+        const auto& h = eng.memory(fw::lmem_hidden);
+        for (int s = 0; s < lp.n_slots(); ++s) {
+            const int used = f.used(s);
+            max_used = std::max(max_used, used);
+            violations += used > su.hw.fanin;
+            for (int e = 0; e < lp.K; ++e) {
+                ++checks;
+                changed_entries += f.raw(s, e) != before[s * lp.K + e];
+                const int idx = s * lp.K + e;
+                const int32_t code = fw::qr_code(h[idx], lim);
+                if (!f.valid(s, e)) {
+                    violations += code != 0;  // a dormant entry must have code 0
+                    continue;
+                }
+                const int32_t a = f.address(s, e);
+                violations += !fw::code_valid(lp.layout.kind, lp.layout.weight_bits, f.code(s, e));
+                violations += f.code(s, e) != code;
+                violations += a != h[lp.n_slots() * lp.K + idx];
+                violations += a < 0 || a >= static_cast<int32_t>(lp.n_addresses());
+                violations += s < lp.n_rec ? a == lp.n_in + s : a < lp.n_in;  // no self / readout from recurrent
+            }
+        }
+    }
+    std::printf("constraints over %d samples (%s): %ld entry checks, %ld entries rewritten, max fan-in %d of K=%d, "
+                "%ld violations, %llu refused writes, %u updates\n",
+                samples, su.hw.learn.update.c_str(), checks, changed_entries, max_used, su.hw.fanin, violations,
+                static_cast<unsigned long long>(eng.refused()), eng.updates());
+    CHECK(violations == 0);
+    CHECK(eng.refused() == 0);
+    CHECK(changed_entries > 0);  // the run did rewire and requantise
+    CHECK(max_used <= su.hw.fanin);
+}
+
+TEST_CASE("constraints hold after every on-chip update: stochastic per-step updates", "[learning][constraints]") {
+    check_constraints_over_run({"learn.update=stochastic", "learn.learning_rate=2", "learn.readout_learning_rate=2",
+                                "learn.rewire_shift=1"},
+                               150);
+}
+
+TEST_CASE("constraints hold after every on-chip update: accumulate, uniform 4-bit", "[learning][constraints]") {
+    check_constraints_over_run({"synapse.kind=uniform", "synapse.weight_bits=4", "learn.batch=4",
+                                "learn.learning_rate=0.2", "learn.readout_learning_rate=0.2", "learn.rewire_shift=1",
+                                "traces.placement=synapse", "traces.bits=[16, 16]"},
+                               150);
+}
+
+// (4) Bit-exact: host firmware (no SystemC) == firmware in the SystemC tile.
+static void check_bit_exact(const std::vector<std::string>& overrides, int samples) {
+    Setup su(overrides, samples, 1);
+    Chip chip(su.hw, su.net, "exact");
+    const fw::LearnParams lp = make_learn_params(su.hw, su.net, su.p, su.task->info());
+    LearningEngine& eng = chip.enable_learning(lp);
+    StandaloneLearner host(su.hw, su.net, lp);
+    SpikeSample sample;
+    long differing = 0, entries_changed = 0;
+    int pred_diff = 0;
+    std::vector<uint32_t> initial;
+    FaninTable& f = chip.tile(0).fanin_table();
+    for (int s = 0; s < lp.n_slots(); ++s)
+        for (int e = 0; e < lp.K; ++e) initial.push_back(f.raw(s, e));
+    for (int i = 0; i < samples; ++i) {
+        su.task->encode(Split::train, i, sample);
+        const int a = chip.run_sample(sample, su.task->info().readout_begin).prediction;
+        const int b = host.run_sample(sample, su.task->info().readout_begin);
+        pred_diff += a != b;
+        for (int s = 0; s < lp.n_slots(); ++s)
+            for (int e = 0; e < lp.K; ++e) differing += f.raw(s, e) != host.fanin().raw(s, e);
+        differing += eng.memory(fw::lmem_hidden) != host.engine().memory(fw::lmem_hidden);
+        differing += eng.memory(fw::lmem_accum) != host.engine().memory(fw::lmem_accum);
+        for (int k = 0; k < lp.n_out; ++k) differing += chip.tile(0).bias_of(lp.n_rec + k) != host.bias_of(lp.n_rec + k);
+    }
+    for (int s = 0; s < lp.n_slots(); ++s)
+        for (int e = 0; e < lp.K; ++e) entries_changed += f.raw(s, e) != initial[s * lp.K + e];
+    std::printf("bit-exact over %d samples (%s, %s): %ld entries changed by learning, %ld differences, %d predictions differ\n",
+                samples, su.hw.learn.update.c_str(), lp.placement == fw::place_synapse ? "synapse" : "presynaptic",
+                entries_changed, differing, pred_diff);
+    CHECK(entries_changed > 0);
+    CHECK(differing == 0);
+    CHECK(pred_diff == 0);
+    CHECK(eng.counters().n == host.engine().counters().n);  // the same accesses, bit for bit
+}
+
+TEST_CASE("bit-exact host firmware vs firmware in the tile: stochastic updates", "[learning][bitexact]") {
+    check_bit_exact({"learn.update=stochastic", "learn.learning_rate=2", "learn.readout_learning_rate=2"}, 40);
+}
+
+TEST_CASE("bit-exact host firmware vs firmware in the tile: accumulate, per-synapse", "[learning][bitexact]") {
+    check_bit_exact({"learn.batch=4", "learn.learning_rate=0.2", "learn.readout_learning_rate=0.2",
+                     "traces.placement=synapse", "traces.bits=[16, 16]"},
+                    40);
+}
