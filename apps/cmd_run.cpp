@@ -140,13 +140,15 @@ void run_on_tile(const RunCommand& cmd) {
         report["test_accuracy"] = accuracy;
         report["float_test_accuracy"] = fl.accuracy;
         report["test_samples"] = n;
-        nlohmann::json e = nlohmann::json::object(), e_inf = nlohmann::json::object();
+        // energy_pj: per inference, by action and total; energy_run_pj: the whole run.
+        nlohmann::json e_run = nlohmann::json::object(), e_inf = nlohmann::json::object();
         for (const auto& [name, pj] : energy) {
-            e[name] = pj;
+            e_run[name] = pj;
             e_inf[name] = pj * per;
         }
-        report["energy_pj"] = e;
-        report["energy_per_inference_pj"] = e_inf;
+        report["energy_pj"] = e_inf;
+        report["energy_run_pj"] = e_run;
+        report["energy_per_inference_pj"] = e_inf["total"];
         nlohmann::json m = nlohmann::json::object();
         for (const auto& [name, bits] : memory.bits) m[name] = bits;
         report["memory_bits"] = m;
