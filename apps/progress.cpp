@@ -7,8 +7,6 @@
 
 namespace qrsim::app {
 
-namespace {
-
 std::string clock_text(double seconds) {
     if (!std::isfinite(seconds) || seconds < 0) return "?";
     const long s = std::lround(seconds);
@@ -16,8 +14,6 @@ std::string clock_text(double seconds) {
     std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
     return buf;
 }
-
-}  // namespace
 
 ProgressDisplay::ProgressDisplay(std::FILE* out) : out_(out), tty_(::isatty(::fileno(out)) != 0) {}
 

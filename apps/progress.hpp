@@ -7,8 +7,12 @@
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <string>
 
 namespace qrsim::app {
+
+// "h:mm:ss" for an ETA or elapsed time; "?" when unknown.
+std::string clock_text(double seconds);
 
 class ProgressDisplay {
 public:

@@ -1,4 +1,5 @@
 #include "apps/sweep_runner.hpp"
+#include "apps/progress.hpp"
 
 #include "apps/sweep_process.hpp"
 #include "learning_rules/atomic_file.hpp"
@@ -34,14 +35,6 @@ struct sigaction g_old_int, g_old_term;
 void on_stop(int) { g_stop = 1; }
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-std::string clock_text(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0) return "?";
-    const long s = std::lround(seconds);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-    return buf;
-}
 
 std::string toml_value(const RawValue& v) {
     if (std::holds_alternative<std::string>(v)) return nlohmann::json(std::get<std::string>(v)).dump();  // JSON escapes are TOML's
