@@ -94,7 +94,6 @@ void run_train(const TrainCommand& cmd) {
                 100 * last.train_accuracy, 100 * test.accuracy, test.samples);
 
     const ConstraintReport constraint = trainer.constraint_report();
-    const CheckpointConstraint levels{config.train.constraint, trainer.hidden_quant(), trainer.readout_quant()};
     if (config.train.method != "dense")
         std::printf("constraint %s K=%d (%s): %lld violations during training (%lld updates checked), "
                     "%lld now, max fan-in %d\n",
@@ -103,8 +102,7 @@ void run_train(const TrainCommand& cmd) {
                     constraint.violations, constraint.max_fanin);
 
     if (!cmd.checkpoint.empty()) {
-        save_checkpoint(cmd.checkpoint, Checkpoint{params, trainer.effective_weights(), config_to_json(config),
-                                                   constraint_to_extra(levels)});
+        save_checkpoint(cmd.checkpoint, trainer.deployable_checkpoint(config_to_json(config)));
         std::printf("checkpoint: %s\n", cmd.checkpoint.c_str());
     }
     if (!cmd.report.empty()) {

@@ -25,14 +25,7 @@ TileNetwork initial_tile_network(const HwConfig& hw, const RsnnParams& params, u
     o.method = "qr";
     o.constraint = tile_constraint(hw);
     const Trainer trainer(params, o, seed);
-    Checkpoint cp;
-    cp.params = params;
-    cp.weights = trainer.effective_weights();
-    CheckpointConstraint cc;
-    cc.spec = o.constraint;
-    cc.hidden = trainer.hidden_quant();
-    cc.readout = trainer.readout_quant();
-    cp.extra = constraint_to_extra(cc);
+    const Checkpoint cp = trainer.deployable_checkpoint();
     if (float_weights) *float_weights = cp.weights;
     return network_from_checkpoint(cp, hw);
 }

@@ -226,16 +226,15 @@ void Trainer::set_weights(const RsnnWeights& weights) { impl_->set_weights(weigh
 const RsnnParams& Trainer::params() const { return impl_->params; }
 RsnnWeights Trainer::effective_weights() const { return impl_->deployable(nullptr, nullptr); }
 
-GroupQuant Trainer::hidden_quant() const {
-    GroupQuant q;
-    impl_->deployable(&q, nullptr);
-    return q;
-}
-
-GroupQuant Trainer::readout_quant() const {
-    GroupQuant q;
-    impl_->deployable(nullptr, &q);
-    return q;
+Checkpoint Trainer::deployable_checkpoint(const nlohmann::json& config) const {
+    CheckpointConstraint levels;
+    levels.spec = impl_->options.constraint;
+    Checkpoint cp;
+    cp.params = impl_->params;
+    cp.weights = impl_->deployable(&levels.hidden, &levels.readout);
+    cp.config = config;
+    cp.extra = constraint_to_extra(levels);
+    return cp;
 }
 
 ConstraintReport Trainer::constraint_report() const {

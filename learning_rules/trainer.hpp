@@ -2,6 +2,7 @@
 // or e-prop, Adam or SGD. Deterministic for a given seed and thread count.
 #pragma once
 
+#include "learning_rules/checkpoint.hpp"
 #include "learning_rules/constraint_spec.hpp"
 #include "learning_rules/rsnn.hpp"
 #include "learning_rules/task.hpp"
@@ -87,10 +88,11 @@ public:
     EvalResult evaluate(const Task& task, Split split, int max_samples = -1) const;
 
     // The weights the network runs with at evaluation: quantized to nearest levels under a
-    // constraint, with their levels (scale / bases) per group.
+    // constraint (and cut, for prune-round).
     RsnnWeights effective_weights() const;
-    GroupQuant hidden_quant() const;   // group [w_in | w_rec]
-    GroupQuant readout_quant() const;  // group w_out
+    // The same weights as a checkpoint, with the constraint and the levels (scale / bases)
+    // of both groups in extra.constraint, so the tile can rebuild its fan-in tables.
+    Checkpoint deployable_checkpoint(const nlohmann::json& config = nlohmann::json::object()) const;
     ConstraintReport constraint_report() const;
 
 private:
