@@ -14,12 +14,7 @@ TileNetwork network_from_checkpoint(const Checkpoint& ck, const HwConfig& hw) {
                                  " exceeds the tile's CAM size synapse.fanin = " + std::to_string(hw.fanin));
     const RsnnParams& p = ck.params;
     const RsnnWeights& w = ck.weights;
-    TileNetwork net;
-    net.n_in = p.n_in;
-    net.n_rec = p.n_rec;
-    net.n_alif = p.n_alif;
-    net.n_out = p.n_out;
-    set_neuron_configs(p, hw, net);
+    TileNetwork net = network_without_synapses(p, hw);
     net.hidden = make_group_lut(cc.hidden, hw, "hidden");
     net.out = make_group_lut(cc.readout, hw, "readout");
     net.fanin.resize(net.n_neurons());

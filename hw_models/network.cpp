@@ -120,14 +120,19 @@ void check_fits(const TileNetwork& net, const HwConfig& hw) {
                                      " fan-in entries, above the CAM size synapse.fanin = K = " + std::to_string(hw.fanin));
 }
 
-TileNetwork random_network(const HwConfig& hw, const RsnnParams& p, int fanin, uint64_t seed, double hidden_scale,
-                           double readout_scale) {
+TileNetwork network_without_synapses(const RsnnParams& p, const HwConfig& hw) {
     TileNetwork net;
     net.n_in = p.n_in;
     net.n_rec = p.n_rec;
     net.n_alif = p.n_alif;
     net.n_out = p.n_out;
     set_neuron_configs(p, hw, net);
+    return net;
+}
+
+TileNetwork random_network(const HwConfig& hw, const RsnnParams& p, int fanin, uint64_t seed, double hidden_scale,
+                           double readout_scale) {
+    TileNetwork net = network_without_synapses(p, hw);
     GroupQuant q;
     q.kind = hw.kind;
     q.weight_bits = hw.weight_bits;

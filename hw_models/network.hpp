@@ -48,6 +48,9 @@ struct TileNetwork {
 // (membrane LSB = 2^-membrane_frac_bits). Throws naming the field if v_th does not fit.
 void set_neuron_configs(const RsnnParams& p, const HwConfig& hw, TileNetwork& net);
 
+// A network of p's sizes with its neuron configs set and no synapses yet.
+TileNetwork network_without_synapses(const RsnnParams& p, const HwConfig& hw);
+
 // A float weight level in membrane LSBs; throws naming `what` if it does not fit lut_bits.
 int32_t to_lut_value(double w, const HwConfig& hw, const char* what);
 
