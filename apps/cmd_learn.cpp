@@ -13,6 +13,7 @@
 #include "learning_rules/checkpoint.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 namespace qrsim::app {
@@ -45,6 +46,7 @@ void run_learning(const LearnRunOptions& o) {
     nlohmann::json history = nlohmann::json::array();
     int trained = 0;
     for (int e = 1; e <= o.epochs; ++e) {
+        if (e > 1) engine.set_learning_rates(make_learn_params(hw, net, p, info, std::pow(hw.learn.lr_decay, e - 1)));
         OnChipEpoch r;
         {
             ProgressDisplay progress(stderr);
@@ -59,6 +61,13 @@ void run_learning(const LearnRunOptions& o) {
         std::fprintf(stderr, "epoch %d: on-chip train accuracy %.2f %%, %.0f samples/s\n", e, 100 * r.train_accuracy,
                      r.samples_per_s);
     }
+    // How much of the fan-in budget learning left in use (dormant entries are cleared).
+    FaninTable& fanin = chip.tile(0).fanin_table();
+    double hidden_used = 0, readout_used = 0;
+    for (int s = 0; s < net.n_rec; ++s) hidden_used += fanin.used(s);
+    for (int k = 0; k < net.n_out; ++k) readout_used += fanin.used(net.n_rec + k);
+    hidden_used /= std::max(1, net.n_rec);
+    readout_used /= std::max(1, net.n_out);
     const ActionCounters inf_train = chip.counters();
     const ActionCounters learn = engine.counters();
     const double acc = evaluate_on_chip(chip, *task, Split::test);
@@ -84,6 +93,8 @@ void run_learning(const LearnRunOptions& o) {
                 static_cast<long long>(learn_bits), 100.0 * learn_bits / std::max<int64_t>(1, inf_bits));
     for (const auto& [name, bits] : mem.bits) std::printf("  inference %-20s %12lld\n", name.c_str(), static_cast<long long>(bits));
     for (const auto& [name, bits] : lmem) std::printf("  learning  %-20s %12lld\n", name.c_str(), static_cast<long long>(bits));
+    std::printf("fan-in in use after learning (mean of K=%d): hidden %.1f, readout %.1f\n", hw.fanin, hidden_used,
+                readout_used);
     std::printf("firmware writes refused by the tile: %llu; weight updates: %u; wall time %.1f s\n",
                 static_cast<unsigned long long>(engine.refused()), engine.updates(), wall);
 
@@ -92,7 +103,8 @@ void run_learning(const LearnRunOptions& o) {
         rep["learn"] = {{"rule", hw.learn.rule}, {"update", hw.learn.update}, {"feedback", hw.learn.feedback},
                         {"placement", lp.placement == fw::place_synapse ? "synapse" : "presynaptic"},
                         {"trace_bits", {lp.eps_bits, lp.bar_bits}}, {"epochs", o.epochs}, {"refused_writes", engine.refused()},
-                        {"updates", engine.updates()}};
+                        {"updates", engine.updates()},
+                        {"fanin_used_mean", {{"hidden", hidden_used}, {"readout", readout_used}}}};
         rep["test_accuracy"] = acc;
         rep["test_samples"] = n_test;
         rep["epoch_history"] = history;

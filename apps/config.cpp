@@ -146,7 +146,7 @@ const std::vector<Key>& keys() {
 
         key("train", "rule", FIELD(train.rule), one_of({"bptt", "eprop"})),
         key("train", "feedback", FIELD(train.feedback), one_of({"symmetric", "random"})),
-        key("train", "optimizer", FIELD(train.optimizer), one_of({"adam", "sgd"})),
+        key("train", "optimizer", FIELD(train.optimizer), one_of({"adam", "sgd", "signum"})),
         key("train", "learning_rate", FIELD(train.learning_rate), above(0)),
         key("train", "momentum", FIELD(train.momentum), half_open(0, 1)),
         key("train", "batch_size", FIELD(train.batch_size), int_range(1, 4096)),

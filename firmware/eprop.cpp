@@ -1,6 +1,7 @@
 // On-chip e-prop with Quantized Rewiring; see firmware/eprop.hpp for the equations.
 #include "firmware/eprop.hpp"
 
+#include "firmware/adam.hpp"
 #include "firmware/eprop_kernels.hpp"
 #include "firmware/quantized_rewiring.hpp"
 
@@ -24,34 +25,61 @@ inline bool row_learned(const LearnParams& p, uint32_t slot, bool hidden) {
     return slot < p.n_rec ? hidden : p.learn_readout != 0;
 }
 
+// What an update multiplies by the learning rate: the gradient, or its sign in sign mode.
+inline int64_t update_drive(const LearnParams& p, int64_t g) { return p.update == update_sign ? (g > 0) - (g < 0) : g; }
+
 // -(g x mult) >> shift, stochastic, in hidden LSBs; +-1 at most in stochastic mode.
 inline int64_t step_of(LearnContext& c, int64_t g, int32_t mult, uint8_t shift) {
     hal_count(c, lact_lfsr_draw, 1);
-    int64_t dh = shift_round(-g * mult, shift, round_stochastic, c.lfsr.next());
+    int64_t dh = shift_round(-update_drive(*c.p, g) * mult, shift, round_stochastic, c.lfsr.next());
     if (c.p->update == update_stochastic) dh = dh > 1 ? 1 : (dh < -1 ? -1 : dh);
     return dh;
 }
 
-// Rewires (and for accumulate mode first applies) every learned row.
+// Where the moments of accumulator i live (adam).
+inline uint32_t moment_r_index(const LearnParams& p) { return p.n_slots() * p.K + p.n_out; }
+
+// The step of one accumulated parameter in hidden (or bias) LSBs: SGD or sign from G, or
+// Adam from its moments (m, r: updated here).
+inline int64_t apply_step(LearnContext& c, int64_t g, int32_t& m, int32_t& r, int32_t corr, int32_t mult,
+                          uint8_t shift) {
+    if (c.p->update != update_adam) return step_of(c, g, mult, shift);
+    hal_count(c, lact_lfsr_draw, 1);
+    hal_count(c, lact_fw_op, 12);  // two moment updates, an integer square root, a division
+    return shift_round(adam_moments_step(g, m, r, corr, mult), shift, round_stochastic, c.lfsr.next());
+}
+
+// Rewires (and for the accumulating modes first applies) every learned row.
 void apply_rows(LearnContext& c, bool hidden, bool apply) {
     const LearnParams& p = *c.p;
     const QrLimits l = qr_limits(p);
+    const bool adam = p.update == update_adam;
+    const int32_t corr = apply && adam ? adam_correction(c.beta1_t, c.beta2_t) : 0;
+    const bool redraw = apply && p.redraws_codes();
+    const uint32_t R = moment_r_index(p);
     int32_t* h = c.s.row_a;
     int32_t* addr = c.s.row_b;
     int32_t* syn = c.s.row_c;
     int32_t* acc = c.s.row_d;
+    int32_t* m = c.s.row_e;
+    int32_t* r = c.s.row_e + p.K;
     for (uint32_t slot = 0; slot < p.n_slots(); ++slot) {
         if (!row_learned(p, slot, hidden)) continue;
         const bool readout = slot >= p.n_rec;
         hal_read(c, lmem_hidden, hidden_index(p, slot), p.K, h);
         hal_read(c, lmem_hidden, address_index(p, slot), p.K, addr);
+        if (adam) {
+            hal_read(c, lmem_moments, slot * p.K, p.K, m);
+            hal_read(c, lmem_moments, R + slot * p.K, p.K, r);
+        }
         if (apply) {
             hal_read(c, lmem_accum, slot * p.K, p.K, acc);
             for (uint32_t e = 0; e < p.K; ++e) {
-                if (acc[e] == 0) continue;
+                if (acc[e] == 0 && !adam) continue;  // Adam's moments move without gradient too
                 qr_update(c, l, slot, e, h, addr,
-                          step_of(c, acc[e], readout ? p.readout_lr_mult : p.lr_mult,
-                                  readout ? p.readout_lr_shift : p.lr_shift));
+                          apply_step(c, acc[e], m[e], r[e], corr, readout ? p.readout_lr_mult : p.lr_mult,
+                                     readout ? p.readout_lr_shift : p.lr_shift),
+                          !redraw);
                 acc[e] = 0;
             }
             hal_count(c, lact_fw_op, 2 * p.K);
@@ -59,25 +87,40 @@ void apply_rows(LearnContext& c, bool hidden, bool apply) {
         }
         const bool syn_row = !readout && p.placement == place_synapse;
         if (syn_row) hal_read(c, lmem_syn, slot * p.K, p.K, syn);
-        const uint32_t moved = qr_rewire_row(c, l, slot, h, addr, syn_row ? syn : nullptr);
+        const uint32_t moved = qr_rewire_row(c, l, slot, h, addr, syn_row ? syn : nullptr, adam ? c.s.row_e : nullptr);
         if (apply || moved) hal_write(c, lmem_hidden, hidden_index(p, slot), p.K, h);
         if (moved) hal_write(c, lmem_hidden, address_index(p, slot), p.K, addr);
         if (syn_row && moved) hal_write(c, lmem_syn, slot * p.K, p.K, syn);
+        if (redraw) {
+            hal_read(c, lmem_cam, slot * p.K, p.K, c.s.row_f);
+            qr_write_row(c, l, slot, h, addr, c.s.row_f, true);
+        }
+        if (adam && (apply || moved)) {
+            hal_write(c, lmem_moments, slot * p.K, p.K, m);
+            hal_write(c, lmem_moments, R + slot * p.K, p.K, r);
+        }
     }
     if (apply && p.learn_bias) {
+        const uint32_t base = p.n_slots() * p.K;
         int32_t* b = c.s.out;
         int32_t* gb = c.s.out + p.n_out;
-        hal_read(c, lmem_accum, p.n_slots() * p.K, p.n_out, gb);
+        hal_read(c, lmem_accum, base, p.n_out, gb);
         hal_read(c, lmem_bias, p.n_rec, p.n_out, b);
+        if (adam) {
+            hal_read(c, lmem_moments, base, p.n_out, m);
+            hal_read(c, lmem_moments, R + base, p.n_out, r);
+        }
         for (uint32_t k = 0; k < p.n_out; ++k) {
-            hal_count(c, lact_lfsr_draw, 1);
-            b[k] = sat_signed(b[k] + shift_round(-static_cast<int64_t>(gb[k]) * p.bias_lr_mult, p.bias_lr_shift,
-                                                 round_stochastic, c.lfsr.next()),
+            b[k] = sat_signed(b[k] + apply_step(c, gb[k], m[k], r[k], corr, p.bias_lr_mult, p.bias_lr_shift),
                               p.lif.v_bits);
             gb[k] = 0;
         }
         hal_write(c, lmem_bias, p.n_rec, p.n_out, b);
-        hal_write(c, lmem_accum, p.n_slots() * p.K, p.n_out, gb);
+        hal_write(c, lmem_accum, base, p.n_out, gb);
+        if (adam) {
+            hal_write(c, lmem_moments, base, p.n_out, m);
+            hal_write(c, lmem_moments, R + base, p.n_out, r);
+        }
     }
 }
 
@@ -99,11 +142,33 @@ void learn_init(LearnContext& c, bool hidden) {
         qr_init_row(c, slot, cam, h, addr);
         hal_write(c, lmem_hidden, hidden_index(p, slot), p.K, h);
         hal_write(c, lmem_hidden, address_index(p, slot), p.K, addr);
-        if (p.update == update_accumulate) hal_write(c, lmem_accum, slot * p.K, p.K, zero);
+        if (p.accumulates()) hal_write(c, lmem_accum, slot * p.K, p.K, zero);
+        if (p.update == update_adam) {
+            hal_write(c, lmem_moments, slot * p.K, p.K, zero);
+            hal_write(c, lmem_moments, moment_r_index(p) + slot * p.K, p.K, zero);
+        }
     }
-    if (p.update == update_accumulate && p.learn_bias) {
+    c.beta1_t = c.beta2_t = kAdamOneQ30;
+    if (p.accumulates() && p.learn_bias) {
         for (uint32_t k = 0; k < p.n_out; ++k) c.s.out[k] = 0;
         hal_write(c, lmem_accum, p.n_slots() * p.K, p.n_out, c.s.out);
+        if (p.update == update_adam) {
+            hal_write(c, lmem_moments, p.n_slots() * p.K, p.n_out, c.s.out);
+            hal_write(c, lmem_moments, moment_r_index(p) + p.n_slots() * p.K, p.n_out, c.s.out);
+        }
+    }
+}
+
+void learn_finish(LearnContext& c, bool hidden) {
+    const LearnParams& p = *c.p;
+    if (!p.redraws_codes()) return;  // the CAM holds the nearest codes already
+    const QrLimits l = qr_limits(p);
+    for (uint32_t slot = 0; slot < p.n_slots(); ++slot) {
+        if (!row_learned(p, slot, hidden)) continue;
+        hal_read(c, lmem_hidden, hidden_index(p, slot), p.K, c.s.row_a);
+        hal_read(c, lmem_hidden, address_index(p, slot), p.K, c.s.row_b);
+        hal_read(c, lmem_cam, slot * p.K, p.K, c.s.row_f);
+        qr_write_row(c, l, slot, c.s.row_a, c.s.row_b, c.s.row_f, false);
     }
 }
 
@@ -164,7 +229,7 @@ void presynaptic_trace_step(LearnContext& c, bool hidden) {
 void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int32_t* addr, const int32_t* g,
                           bool readout) {
     const LearnParams& p = *c.p;
-    if (p.update == update_accumulate) {
+    if (p.accumulates()) {
         int32_t* acc = c.s.row_d;
         hal_read(c, lmem_accum, slot * p.K, p.K, acc);
         for (uint32_t e = 0; e < p.K; ++e) acc[e] = sat_add(acc[e], g[e], p.acc_bits);
@@ -206,7 +271,7 @@ void readout_signal_step(LearnContext& c, const int32_t* err) {
         }
         if (p.learn_bias) {
             const int64_t gb = shift_round(int64_t{err[k]} * c.one_bar, p.acc_shift, round_nearest, 0);
-            if (p.update == update_accumulate) {
+            if (p.accumulates()) {
                 int32_t acc;
                 hal_read(c, lmem_accum, p.n_slots() * p.K + k, 1, &acc);
                 acc = sat_add(acc, static_cast<int32_t>(gb), p.acc_bits);
@@ -225,7 +290,7 @@ void readout_signal_step(LearnContext& c, const int32_t* err) {
 
 void learn_end_sample(LearnContext& c, bool hidden) {
     const LearnParams& p = *c.p;
-    if (p.update == update_accumulate) {
+    if (p.accumulates()) {
         if (++c.samples_in_batch < p.batch) return;
         c.samples_in_batch = 0;
         apply_rows(c, hidden, true);
@@ -260,6 +325,7 @@ namespace {
 void eprop_init(LearnContext& c) { learn_init(c, c.p->learn_hidden != 0); }
 void eprop_begin(LearnContext& c) { learn_begin_sample(c, c.p->learn_hidden != 0); }
 void eprop_end(LearnContext& c) { learn_end_sample(c, c.p->learn_hidden != 0); }
+void eprop_finish(LearnContext& c) { learn_finish(c, c.p->learn_hidden != 0); }
 
 void eprop_trace_step(LearnContext& c, uint16_t) {
     const LearnParams& p = *c.p;
@@ -395,7 +461,9 @@ uint64_t learn_memory_bits(const LearnParams& p, uint8_t mem, bool hidden) {
         case lmem_syn: return hidden && p.placement == place_synapse ? N * K * p.bar_bits : 0;
         case lmem_hidden: return rows * K * (p.hidden_bits + p.layout.address_bits);
         case lmem_accum:
-            return p.update == update_accumulate ? rows * K * p.acc_bits + (p.learn_bias ? p.n_out * p.acc_bits : 0) : 0;
+            return p.accumulates() ? rows * K * p.acc_bits + (p.learn_bias ? p.n_out * p.acc_bits : 0) : 0;
+        case lmem_moments:
+            return p.update == update_adam ? 2 * (rows * K * p.acc_bits + (p.learn_bias ? p.n_out * p.acc_bits : 0)) : 0;
         default: return 0;
     }
 }
@@ -410,6 +478,7 @@ uint64_t eprop_memory_bits(const LearnParams& p, uint8_t mem) { return learn_mem
 void delta_init(LearnContext& c) { learn_init(c, false); }
 void delta_begin(LearnContext& c) { learn_begin_sample(c, false); }
 void delta_end(LearnContext& c) { learn_end_sample(c, false); }
+void delta_finish(LearnContext& c) { learn_finish(c, false); }
 void delta_trace_step(LearnContext& c, uint16_t) { presynaptic_trace_step(c, false); }
 void delta_signal_step(LearnContext& c, uint16_t t) {
     if (!window_error(c, t)) return;
@@ -425,12 +494,12 @@ const RuleOps kEpropRule = {
     "eprop",
     "e-prop (Bellec et al. 2020): eligibility traces x learning signal from the readout error, "
     "Quantized Rewiring of every fan-in table",
-    eprop_init, eprop_begin, eprop_trace_step, eprop_signal_step, eprop_end, eprop_memory_bits};
+    eprop_init, eprop_begin, eprop_trace_step, eprop_signal_step, eprop_end, eprop_memory_bits, eprop_finish};
 
 const RuleOps kDeltaRule = {
     "readout-delta",
     "readout-only delta rule: the readout's fan-in learns from err x zbar, recurrent weights fixed",
-    delta_init, delta_begin, delta_trace_step, delta_signal_step, delta_end, delta_memory_bits};
+    delta_init, delta_begin, delta_trace_step, delta_signal_step, delta_end, delta_memory_bits, delta_finish};
 
 }  // namespace fw
 }  // namespace qrsim

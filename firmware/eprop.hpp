@@ -14,9 +14,15 @@
 // In the readout window:
 //   err_k = softmax(y_t)_k - [k == target],  L_j = sum_k B_jk err_k  (B = W_out^T or random)
 //   G_e  += L_j ebar_e (hidden entries),  err_k zbar_j (readout entries),  err_k onebar (bias)
-// Update (dh = -lr G in hidden LSBs, stochastic rounding), then the QR projection:
-//   accumulate  G summed over `batch` samples in per-entry accumulators, applied at the end
-//   stochastic  no accumulators: every window step applies dh clipped to +-1 LSB (ReckOn)
+// Update (in hidden LSBs, stochastic rounding), then the QR projection:
+//   adam        G summed over `batch` samples in per-entry accumulators, then an Adam step
+//               from per-entry moments (firmware/adam.hpp) of about `step` weight units
+//   sign        the same accumulators, a step of `step` against their sign
+//   accumulate  the same accumulators, dh = -lr G
+//   stochastic  no accumulators: every window step applies dh = -lr G clipped to +-1 LSB (ReckOn)
+// The CAM holds the nearest code of h; optionally (stochastic_weights, accumulating modes)
+// every update writes fresh stochastic roundings of h instead, as the float QR trainer's
+// forward pass, and finish writes the nearest codes.
 // Decays use the membrane's leak mode (1.15 multiply or shift) with the configured rounding
 // (stochastic: one firmware LFSR draw per non-zero trace).
 #pragma once
@@ -35,8 +41,10 @@ void presynaptic_trace_step(LearnContext& c, bool hidden);
 bool window_error(LearnContext& c, uint16_t t);
 // Readout entries and biases in the window: needs zbar in c.s.addr_b[2A, 2A + n_rec).
 void readout_signal_step(LearnContext& c, const int32_t* err);
-// End of sample: accumulate mode applies every `batch` samples; rewiring of learned rows.
+// End of sample: the accumulating modes apply every `batch` samples; rewiring of learned rows.
 void learn_end_sample(LearnContext& c, bool hidden);
+// Before inference: the nearest codes of the learned rows into the CAM.
+void learn_finish(LearnContext& c, bool hidden);
 // Gradient g of one row: added to the accumulators, or (stochastic) applied now.
 void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int32_t* addr, const int32_t* g,
                           bool readout);

@@ -15,6 +15,7 @@
 //   for t in 0 .. T-1:  trace_step(t)    after the neurons computed step t
 //                       signal_step(t)   after the readout computed y_t
 //   end_sample                           (per-sample update, rewiring)
+// and finish before the tile is used for inference.
 #pragma once
 
 #include "firmware/fixed_point.hpp"
@@ -44,6 +45,7 @@ enum LearnMem : uint8_t {
     lmem_syn,        // RW per-synapse traces: ebar at slot * K + entry
     lmem_hidden,     // RW per entry: h at slot * K + entry, its address at S K + slot * K + entry
     lmem_accum,      // RW update accumulators: slot * K + entry; bias of readout k at S K + k
+    lmem_moments,    // RW adam: first moment m at the accumulator's index i, RMS r at (S K + n_out) + i
     lmem_count_
 };
 
@@ -62,7 +64,14 @@ struct Hal {
 };
 
 enum TracePlacement : uint8_t { place_presynaptic = 0, place_synapse = 1 };
-enum UpdateMode : uint8_t { update_stochastic = 0, update_accumulate = 1 };
+// stochastic: +-1 LSB steps at every window step (ReckOn, Loihi), no accumulator memory;
+// accumulate: per-entry accumulators, SGD step of their sum every `batch` samples;
+// sign: the same accumulators, a fixed step against their sign (signSGD, Bernstein et al.
+// 2018): every entry moves as fast whatever its gradient's scale, which Adam buys with two
+// moments per parameter (float counterpart: train.optimizer = "signum", momentum 0);
+// adam: the float trainer's own optimiser (Kingma & Ba 2015) in integers: per entry the
+// accumulators plus a first moment and an RMS, applied every `batch` samples.
+enum UpdateMode : uint8_t { update_stochastic = 0, update_accumulate = 1, update_sign = 2, update_adam = 3 };
 enum FeedbackMode : uint8_t { feedback_symmetric = 0, feedback_random = 1 };
 enum PsiShape : uint8_t { psi_pwc5 = 0, psi_linear = 1 };
 
@@ -94,7 +103,7 @@ struct LearnParams {
     uint8_t acc_bits = 32;    // accumulators (signed, saturating)
     uint8_t acc_shift = 8;    // product L x trace >> acc_shift into the accumulator
     // Update in hidden LSBs: dh = -(G x lr_mult) >> lr_shift, stochastic rounding; G is the
-    // accumulated (accumulate) or per-step (stochastic) product.
+    // accumulated (accumulate), per-step (stochastic) product, or the accumulator's sign (sign).
     int32_t lr_mult = 1;
     uint8_t lr_shift = 16;
     int32_t readout_lr_mult = 1;   // the same for the readout group
@@ -105,7 +114,13 @@ struct LearnParams {
     uint8_t rewire_shift = 2;      // a dormant entry moves with probability 2^-rewire_shift per update
     uint32_t seed = 1;             // firmware LFSR and random feedback matrix
     uint8_t learn_hidden = 1, learn_readout = 1, learn_bias = 1;
+    // Codes written at each update of an accumulating mode: a fresh stochastic rounding of h
+    // (the float QR trainer's forward pass; 1) or the nearest code (0). `finish` writes the
+    // nearest codes for inference either way.
+    uint8_t stochastic_weights = 0;
 
+    bool accumulates() const { return update != update_stochastic; }
+    bool redraws_codes() const { return accumulates() && stochastic_weights; }
     uint32_t n_addresses() const { return static_cast<uint32_t>(n_in) + n_rec; }
     uint32_t n_slots() const { return static_cast<uint32_t>(n_rec) + n_out; }
 };
@@ -121,13 +136,15 @@ struct LearnScratch {
     int32_t* row_b = nullptr;     // K
     int32_t* row_c = nullptr;     // K
     int32_t* row_d = nullptr;     // K
+    int32_t* row_e = nullptr;     // 2 K
+    int32_t* row_f = nullptr;     // K
     int32_t* lut = nullptr;       // lut_size of the code kind
     int32_t* out = nullptr;       // n_out * 2
 };
 
 // Sizes of the LearnScratch buffers in 32-bit words (for allocation and the memory report).
 inline uint32_t scratch_words(const LearnParams& p) {
-    return p.n_addresses() * 4 + p.n_slots() * 4 + 4u * p.K +
+    return p.n_addresses() * 4 + p.n_slots() * 4 + 7u * p.K +
            static_cast<uint32_t>(lut_size(p.layout.kind, p.layout.weight_bits)) + 2u * p.n_out;
 }
 
@@ -139,6 +156,7 @@ struct LearnContext {
     int32_t one_bar = 0;        // kappa-filtered constant 1 (bias eligibility), Q bar_frac
     uint16_t samples_in_batch = 0;
     uint32_t updates = 0;       // weight updates applied (projections run)
+    uint32_t beta1_t = 0, beta2_t = 0;  // adam: beta1^t and beta2^t in Q30 (bias correction)
     uint32_t refused = 0;       // CAM writes the tile refused (must stay 0)
 };
 
@@ -155,6 +173,9 @@ struct RuleOps {
     void (*end_sample)(LearnContext& c);
     // Bits of learning memory the rule uses, by LearnMem (0 for tile memories).
     uint64_t (*memory_bits)(const LearnParams& p, uint8_t mem);
+    // Before inference (evaluation, deployment): commit the weights (nearest codes). Training
+    // may continue afterwards.
+    void (*finish)(LearnContext& c);
 };
 
 // The registry: rules compiled into the firmware, looked up by name.

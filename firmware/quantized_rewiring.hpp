@@ -48,6 +48,16 @@ inline int32_t qr_code(int32_t h, const QrLimits& l) {
     return h < 0 ? -c : c;
 }
 
+// A stochastic rounding of h to a code: floor or ceil of |h| / 2^hf with the probability of
+// the fraction (the float trainer's forward pass while training).
+inline int32_t qr_code_stochastic(int32_t h, const QrLimits& l, Lfsr32& lfsr) {
+    const int32_t a = h < 0 ? -h : h;
+    const int32_t frac_mask = (int32_t{1} << l.hf) - 1;
+    const int32_t m = l.hf > 0 ? (a + static_cast<int32_t>(lfsr.next() & static_cast<uint32_t>(frac_mask))) >> l.hf : a;
+    const int32_t c = m > l.cmax ? l.cmax : m;
+    return h < 0 ? -c : c;
+}
+
 // A random presynaptic address for a slot: recurrent neurons draw from every input and
 // recurrent address except their own (no self-connections), readout units from the
 // recurrent addresses.
@@ -60,28 +70,50 @@ inline int32_t qr_random_address(LearnContext& c, uint32_t slot) {
     return static_cast<int32_t>(a >= p.n_in + slot ? a + 1 : a);
 }
 
-// Writes entry e's CAM state for code (clear when 0), only if it differs from old_code.
-inline void qr_write(LearnContext& c, uint32_t slot, uint32_t e, int32_t address, int32_t code, int32_t old_code) {
-    if (code == old_code) return;
+// Writes entry e's CAM state for code (clear when 0) through the checked interface.
+inline void qr_commit(LearnContext& c, uint32_t slot, uint32_t e, int32_t address, int32_t code) {
     const int rc = code == 0 ? c.hal->clear_entry(c.hal->ctx, slot, e)
                              : c.hal->write_entry(c.hal->ctx, slot, e, address, code);
     if (rc != 0) ++c.refused;
 }
 
-// h[e] += dh, then the projection (a CAM write when the code changed).
+// The same, only if code differs from old_code.
+inline void qr_write(LearnContext& c, uint32_t slot, uint32_t e, int32_t address, int32_t code, int32_t old_code) {
+    if (code != old_code) qr_commit(c, slot, e, address, code);
+}
+
+// h[e] += dh, then the projection (a CAM write when the nearest code changed; none when
+// the caller writes the row's codes afterwards: write = false).
 inline void qr_update(LearnContext& c, const QrLimits& l, uint32_t slot, uint32_t e, int32_t* h, const int32_t* addr,
-                      int64_t dh) {
+                      int64_t dh, bool write = true) {
     if (dh == 0) return;
     const int32_t old_h = h[e];
     h[e] = qr_clip(static_cast<int64_t>(old_h) + dh, l);
-    qr_write(c, slot, e, addr[e], qr_code(h[e], l), qr_code(old_h, l));
+    if (write) qr_write(c, slot, e, addr[e], qr_code(h[e], l), qr_code(old_h, l));
+}
+
+// Writes a row's codes from h (stochastic rounding, or nearest) where the CAM (`cam`: the
+// row as read) differs in code or address.
+inline void qr_write_row(LearnContext& c, const QrLimits& l, uint32_t slot, const int32_t* h, const int32_t* addr,
+                         const int32_t* cam, bool stochastic) {
+    const LearnParams& p = *c.p;
+    for (uint32_t e = 0; e < p.K; ++e) {
+        const int32_t code = stochastic ? qr_code_stochastic(h[e], l, c.lfsr) : qr_code(h[e], l);
+        const uint32_t entry = static_cast<uint32_t>(cam[e]);
+        const bool same = entry_is_valid(p.layout, entry)
+                              ? entry_code(p.layout, entry) == code && entry_address(p.layout, entry) == addr[e]
+                              : code == 0;
+        if (!same) qr_commit(c, slot, e, addr[e], code);
+    }
+    hal_count(c, lact_lfsr_draw, stochastic ? p.K : 0);
 }
 
 // The rewiring hook for one row (h, addr: K entries): dormant entries move to random
-// addresses with probability 2^-rewire_shift. `syn` (per-synapse traces of the row) is
-// reset for moved entries when given. Returns how many moved.
+// addresses with probability 2^-rewire_shift. `syn` (per-synapse traces of the row) and
+// `moments` (the optimiser's 2 K words: m, then r) are reset for moved entries when given.
+// Returns how many moved.
 inline uint32_t qr_rewire_row(LearnContext& c, const QrLimits& l, uint32_t slot, int32_t* h, int32_t* addr,
-                              int32_t* syn) {
+                              int32_t* syn, int32_t* moments = nullptr) {
     const LearnParams& p = *c.p;
     const uint32_t mask = (uint32_t{1} << p.rewire_shift) - 1u;
     uint32_t moved = 0, draws = 0;
@@ -92,6 +124,7 @@ inline uint32_t qr_rewire_row(LearnContext& c, const QrLimits& l, uint32_t slot,
         h[e] = 0;
         addr[e] = qr_random_address(c, slot);
         if (syn) syn[e] = 0;
+        if (moments) moments[e] = moments[p.K + e] = 0;
         ++moved;
     }
     hal_count(c, lact_lfsr_draw, draws);

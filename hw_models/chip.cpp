@@ -55,6 +55,11 @@ void Chip::close_trace() {
     vcd_ = nullptr;
 }
 
+void Chip::set_learning(bool on) {
+    if (!on && learn_on_ && learning_) learning_->finish();
+    learn_on_ = on;
+}
+
 LearningEngine& Chip::enable_learning(const fw::LearnParams& params) {
     if (tiles_.size() != 1) throw std::runtime_error("on-chip learning needs the network on one tile");
     std::vector<std::vector<uint16_t>> routes(n_addresses_, std::vector<uint16_t>{0});

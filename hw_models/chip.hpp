@@ -42,7 +42,8 @@ public:
     // the engine is built, attached and initialised. run_sample then learns.
     LearningEngine& enable_learning(const fw::LearnParams& params);
     LearningEngine* learning() { return learning_.get(); }
-    void set_learning(bool on) { learn_on_ = on; }  // off: inference only (evaluation)
+    // Off: inference only (evaluation); the firmware first commits its weights (finish).
+    void set_learning(bool on);
 
     void record_spikes(bool on);
     std::vector<SpikeEvent> take_spikes();  // recorded since the last call, sorted

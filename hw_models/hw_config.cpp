@@ -228,6 +228,7 @@ HwConfigRaw read_raw(const toml::table& root, const std::string& origin) {
         TableReader m(*t, "learn", origin);
         m.string("rule", r.learn_rule);
         m.string("update", r.learn_update);
+        m.string("weight_rounding", r.learn_weight_rounding);
         m.string("feedback", r.learn_feedback);
         m.string("pseudo_derivative", r.learn_pseudo_derivative);
         m.string("trace_rounding", r.learn_trace_rounding);
@@ -242,6 +243,8 @@ HwConfigRaw read_raw(const toml::table& root, const std::string& origin) {
         m.number("learning_rate", r.learn_learning_rate);
         m.number("readout_learning_rate", r.learn_readout_learning_rate);
         m.number("bias_learning_rate", r.learn_bias_learning_rate);
+        m.number("step", r.learn_step);
+        m.number("lr_decay", r.learn_lr_decay);
         m.finish();
     }
     if (const toml::table* t = top.table("energy")) {
@@ -318,8 +321,11 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
 
     LearnConfig& l = c.learn;
     l.rule = r.learn_rule.value_or(l.rule);
-    l.update = choice<std::string>(r.learn_update, l.update, {{"accumulate", "accumulate"}, {"stochastic", "stochastic"}},
+    l.update = choice<std::string>(r.learn_update, l.update, {{"adam", "adam"}, {"sign", "sign"}, {"accumulate", "accumulate"}, {"stochastic", "stochastic"}},
                                    o, "learn.update");
+    l.weight_rounding = choice<std::string>(r.learn_weight_rounding, l.weight_rounding,
+                                            {{"stochastic", "stochastic"}, {"nearest", "nearest"}}, o,
+                                            "learn.weight_rounding");
     l.feedback = choice<std::string>(r.learn_feedback, l.feedback, {{"random", "random"}, {"symmetric", "symmetric"}}, o,
                                      "learn.feedback");
     l.pseudo_derivative = choice<std::string>(r.learn_pseudo_derivative, l.pseudo_derivative,
@@ -343,6 +349,10 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     l.learning_rate = rate(r.learn_learning_rate, l.learning_rate, "learn.learning_rate");
     l.readout_learning_rate = rate(r.learn_readout_learning_rate, l.readout_learning_rate, "learn.readout_learning_rate");
     l.bias_learning_rate = rate(r.learn_bias_learning_rate, l.bias_learning_rate, "learn.bias_learning_rate");
+    l.step = rate(r.learn_step, l.step, "learn.step");
+    l.lr_decay = r.learn_lr_decay.value_or(l.lr_decay);
+    if (!(l.lr_decay > 0 && l.lr_decay <= 1))
+        fail(o, "learn.lr_decay = " + std::to_string(l.lr_decay) + " out of range (0, 1]");
 
     const std::string table = need(r.energy_table, o, "energy.table");
     const std::filesystem::path tp(table);

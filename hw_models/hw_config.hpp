@@ -37,10 +37,11 @@ struct HwConfigRaw {
     // [memory]
     std::optional<int64_t> cam_bits, sram_bits;
     // [learn]
-    std::optional<std::string> learn_rule, learn_update, learn_feedback, learn_pseudo_derivative, learn_trace_rounding;
+    std::optional<std::string> learn_rule, learn_update, learn_weight_rounding, learn_feedback, learn_pseudo_derivative, learn_trace_rounding;
     std::optional<int64_t> learn_psi_bits, learn_signal_bits, learn_hidden_bits, learn_acc_bits, learn_batch,
         learn_rewire_shift, learn_seed, learn_sram_bits;
-    std::optional<double> learn_learning_rate, learn_readout_learning_rate, learn_bias_learning_rate;
+    std::optional<double> learn_learning_rate, learn_readout_learning_rate, learn_bias_learning_rate, learn_step,
+        learn_lr_decay;
     // [energy]
     std::optional<std::string> energy_table;
     // [vcd]
@@ -55,7 +56,8 @@ enum class TracePlacement { none, presynaptic, synapse };
 // placement and widths come from [traces].
 struct LearnConfig {
     std::string rule = "eprop";          // a name in the firmware's rule registry
-    std::string update = "accumulate";   // accumulate | stochastic
+    std::string update = "adam";         // adam | sign | accumulate | stochastic
+    std::string weight_rounding = "nearest";  // codes written at updates: nearest | stochastic
     std::string feedback = "random";     // random | symmetric
     std::string pseudo_derivative = "pwc5";  // pwc5 | linear
     fw::Rounding trace_rounding = fw::round_stochastic;
@@ -68,6 +70,8 @@ struct LearnConfig {
     double learning_rate = 0.04;          // SGD step in weight units per unit mean gradient
     double readout_learning_rate = 0.5;
     double bias_learning_rate = 0.0005;
+    double step = 0.005;                  // adam, sign: step in weight units (biases: membrane units)
+    double lr_decay = 0.8;                // every rate and step x lr_decay per epoch (as the float trainer)
     uint32_t seed = 7;
     int64_t sram_bits = int64_t{1} << 22;  // capacity of the learning memories
 };

@@ -37,7 +37,7 @@ double unit_weight(const GroupLut& g, const HwConfig& hw) {
 }  // namespace
 
 fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, const RsnnParams& params,
-                                  const TaskInfo& info) {
+                                  const TaskInfo& info, double lr_scale) {
     const LearnConfig& L = hw.learn;
     const std::string& o = hw.source;
     if (hw.tiles() != 1)
@@ -70,7 +70,10 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     p.readout_begin = static_cast<uint16_t>(info.readout_begin);
     p.v_frac = static_cast<uint8_t>(hw.membrane_frac_bits);
     p.placement = hw.trace_placement == TracePlacement::synapse ? fw::place_synapse : fw::place_presynaptic;
-    p.update = L.update == "stochastic" ? fw::update_stochastic : fw::update_accumulate;
+    p.update = L.update == "stochastic" ? fw::update_stochastic
+               : L.update == "sign"     ? fw::update_sign
+               : L.update == "adam"     ? fw::update_adam
+                                        : fw::update_accumulate;
     p.feedback = L.feedback == "symmetric" ? fw::feedback_symmetric : fw::feedback_random;
     p.psi_shape = L.pseudo_derivative == "linear" ? fw::psi_linear : fw::psi_pwc5;
 
@@ -104,28 +107,40 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     for (int32_t v : net.out.table) max_lut = std::max(max_lut, std::abs(v));
     const double max_b = p.feedback == fw::feedback_symmetric ? 2.0 * max_lut : 127.0;
     p.signal_shift = static_cast<uint8_t>(std::max(0, ceil_log2(max_b) + 16 - (L.signal_bits - 1)));
-    const int acc_shift = p.update == fw::update_accumulate
+    const int acc_shift = p.accumulates()
                               ? (L.signal_bits - 1) + (bar_bits - 1) + ceil_log2(double(W) * L.batch) - (L.acc_bits - 1)
                               : L.signal_bits + bar_bits - 2 - 30;
     p.acc_shift = static_cast<uint8_t>(std::max(0, acc_shift));
 
-    // Learning rates: the float trainer's SGD on the batch-mean gradient, dw = -lr g, in
+    // Learning rates. Sign and adam: steps of about `step` weight units (the float trainer's
+    // signum and Adam learning rate). Otherwise the float trainer's SGD on the batch-mean gradient, dw = -lr g, in
     // hidden LSBs. The firmware's G relates to the float gradient g by a known factor:
     //   hidden:  G = g x W 2^15 cB 2^(bar_frac - signal_shift - acc_shift) v_th / gamma
     //   readout: G = g x W 2^(15 + bar_frac - acc_shift)
     // (err in Q15 without the float's 1/W; psi without gamma / v_th; B = cB x the float B).
-    const double cB = p.feedback == fw::feedback_symmetric ? std::ldexp(1.0, hw.membrane_frac_bits)
-                                                           : 127.0 * std::sqrt(double(net.n_rec)) / std::sqrt(3.0);
-    const double ch = W * 32768.0 * cB * std::ldexp(1.0, p.bar_frac - p.signal_shift - p.acc_shift) * params.v_th /
-                      params.gamma;
-    const double cr = W * std::ldexp(1.0, 15 + p.bar_frac - p.acc_shift);
+    // Every rate is x lr_scale (the host's per-epoch decay).
     const double hidden_lsb = std::ldexp(1.0, -hf);
-    to_mult_shift(L.learning_rate / (ch * unit_weight(net.hidden, hw) * hidden_lsb * L.batch), p.lr_mult, p.lr_shift);
-    to_mult_shift(L.readout_learning_rate / (cr * unit_weight(net.out, hw) * hidden_lsb * L.batch), p.readout_lr_mult,
-                  p.readout_lr_shift);
-    to_mult_shift(L.bias_learning_rate * std::ldexp(1.0, hw.membrane_frac_bits) / (cr * L.batch), p.bias_lr_mult,
-                  p.bias_lr_shift);
+    const double v_lsb = std::ldexp(1.0, -hw.membrane_frac_bits);
+    double hidden_rate, readout_rate, bias_rate;  // hidden / membrane LSBs per unit of G
+    if (p.update == fw::update_sign || p.update == fw::update_adam) {
+        hidden_rate = L.step / (unit_weight(net.hidden, hw) * hidden_lsb);
+        readout_rate = L.step / (unit_weight(net.out, hw) * hidden_lsb);
+        bias_rate = L.step / v_lsb;
+    } else {
+        const double cB = p.feedback == fw::feedback_symmetric ? std::ldexp(1.0, hw.membrane_frac_bits)
+                                                               : 127.0 * std::sqrt(double(net.n_rec)) / std::sqrt(3.0);
+        const double ch = W * 32768.0 * cB * std::ldexp(1.0, p.bar_frac - p.signal_shift - p.acc_shift) * params.v_th /
+                          params.gamma;
+        const double cr = W * std::ldexp(1.0, 15 + p.bar_frac - p.acc_shift);
+        hidden_rate = L.learning_rate / (ch * unit_weight(net.hidden, hw) * hidden_lsb * L.batch);
+        readout_rate = L.readout_learning_rate / (cr * unit_weight(net.out, hw) * hidden_lsb * L.batch);
+        bias_rate = L.bias_learning_rate / (v_lsb * cr * L.batch);
+    }
+    to_mult_shift(hidden_rate * lr_scale, p.lr_mult, p.lr_shift);
+    to_mult_shift(readout_rate * lr_scale, p.readout_lr_mult, p.readout_lr_shift);
+    to_mult_shift(bias_rate * lr_scale, p.bias_lr_mult, p.bias_lr_shift);
     p.learn_hidden = p.learn_readout = p.learn_bias = 1;
+    p.stochastic_weights = L.weight_rounding == "stochastic";
     return p;
 }
 
@@ -160,6 +175,7 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
     mem_[fw::lmem_syn].assign(params_.placement == fw::place_synapse ? N * K : 0, 0);
     mem_[fw::lmem_hidden].assign(2 * S * K, 0);
     mem_[fw::lmem_accum].assign(S * K + params_.n_out, 0);
+    mem_[fw::lmem_moments].assign(params_.update == fw::update_adam ? 2 * (S * K + params_.n_out) : 0, 0);
 
     scratch_.assign(fw::scratch_words(params_), 0);
     int32_t* s = scratch_.data();
@@ -176,6 +192,8 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
     ctx_.s.row_b = take(K);
     ctx_.s.row_c = take(K);
     ctx_.s.row_d = take(K);
+    ctx_.s.row_e = take(2 * K);
+    ctx_.s.row_f = take(K);
     ctx_.s.lut = take(static_cast<uint32_t>(fw::lut_size(params_.layout.kind, params_.layout.weight_bits)));
     ctx_.s.out = take(2u * params_.n_out);
 
@@ -184,11 +202,20 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
     ctx_.hal = &hal_;
 }
 
+void LearningEngine::set_learning_rates(const fw::LearnParams& from) {
+    params_.lr_mult = from.lr_mult;
+    params_.lr_shift = from.lr_shift;
+    params_.readout_lr_mult = from.readout_lr_mult;
+    params_.readout_lr_shift = from.readout_lr_shift;
+    params_.bias_lr_mult = from.bias_lr_mult;
+    params_.bias_lr_shift = from.bias_lr_shift;
+}
+
 std::map<std::string, int64_t> LearningEngine::memory_bits() const {
     static const std::pair<fw::LearnMem, const char*> names[] = {
         {fw::lmem_pre, "learn.pre_traces"},     {fw::lmem_post, "learn.post_traces"},
         {fw::lmem_syn, "learn.syn_traces"},     {fw::lmem_hidden, "learn.hidden_params"},
-        {fw::lmem_accum, "learn.accumulators"}};
+        {fw::lmem_accum, "learn.accumulators"}, {fw::lmem_moments, "learn.adam_moments"}};
     std::map<std::string, int64_t> m;
     for (const auto& [mem, name] : names) m[name] = static_cast<int64_t>(rule_->memory_bits(params_, mem));
     m["learn.fw_scratch"] = int64_t{32} * fw::scratch_words(params_);
@@ -217,6 +244,9 @@ void LearningEngine::signal_step(int t) {
 void LearningEngine::end_sample() {
     if (rule_->end_sample) rule_->end_sample(ctx_);
 }
+void LearningEngine::finish() {
+    if (rule_->finish) rule_->finish(ctx_);
+}
 
 uint64_t LearningEngine::bits_of(uint8_t mem, uint32_t index, uint32_t count) const {
     const fw::LearnParams& p = params_;
@@ -241,7 +271,8 @@ uint64_t LearningEngine::bits_of(uint8_t mem, uint32_t index, uint32_t count) co
         case fw::lmem_post: return in(0, N) * p.bar_bits + in(N, 2 * N) * 4;
         case fw::lmem_syn: return n * p.bar_bits;
         case fw::lmem_hidden: return in(0, SK) * p.hidden_bits + in(SK, 2 * SK) * p.layout.address_bits;
-        case fw::lmem_accum: return n * p.acc_bits;
+        case fw::lmem_accum:
+        case fw::lmem_moments: return n * p.acc_bits;
         default: return 0;
     }
 }

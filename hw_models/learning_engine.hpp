@@ -42,10 +42,10 @@ public:
 };
 
 // The firmware's parameters for a network on a tile: shapes, formats, and the learning
-// rates converted from weight units (the float trainer's) into hidden-parameter LSBs.
-// Throws one line naming the [learn] / [traces] key when the combination cannot work.
+// rates converted from weight units (the float trainer's) into hidden-parameter LSBs, times
+// lr_scale. Throws one line naming the [learn] / [traces] key when the combination cannot work.
 fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, const RsnnParams& params,
-                                  const TaskInfo& info);
+                                  const TaskInfo& info, double lr_scale = 1.0);
 
 // The float feedback matrix (n_rec x n_out) equal, up to one positive factor, to the
 // firmware's random B (fw::feedback_weight): for the float reference on the same B.
@@ -63,6 +63,10 @@ public:
     void trace_step(int t);
     void signal_step(int t);
     void end_sample();
+    void finish();                    // before inference: the rule commits its weights
+    // The host rewrites the firmware's rate registers (per-epoch decay): only the rates of
+    // `from` are taken.
+    void set_learning_rates(const fw::LearnParams& from);
 
     const ActionCounters& counters() const { return counters_; }
     uint64_t refused() const { return refused_; }

@@ -50,10 +50,27 @@ void Sgd::step(const std::vector<ParamRef>& params, double learning_rate) {
     }
 }
 
+Signum::Signum(double momentum) : momentum_(momentum) {}
+
+void Signum::step(const std::vector<ParamRef>& params, double learning_rate) {
+    bind_state(params, m_);
+    for (std::size_t k = 0; k < params.size(); ++k) {
+        double* w = params[k].value;
+        const double* g = params[k].grad;
+        double* m = m_[k].data();
+        const double step = learning_rate / params[k].unit;
+        for (std::size_t i = 0; i < params[k].size; ++i) {
+            m[i] = momentum_ * m[i] + (1.0 - momentum_) * g[i];
+            w[i] -= step * static_cast<double>((m[i] > 0) - (m[i] < 0));
+        }
+    }
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, double momentum) {
     if (name == "adam") return std::make_unique<Adam>();
     if (name == "sgd") return std::make_unique<Sgd>(momentum);
-    throw std::invalid_argument("train.optimizer: unknown optimizer '" + name + "' (use adam or sgd)");
+    if (name == "signum") return std::make_unique<Signum>(momentum);
+    throw std::invalid_argument("train.optimizer: unknown optimizer '" + name + "' (use adam, sgd or signum)");
 }
 
 }  // namespace qrsim

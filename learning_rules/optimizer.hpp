@@ -48,7 +48,21 @@ private:
     std::vector<std::vector<double>> velocity_;
 };
 
-// "adam" or "sgd"; throws std::invalid_argument naming the field otherwise.
+// Signum (Bernstein et al., ICML 2018): w -= lr sign(m), m = beta m + (1 - beta) g. Every
+// parameter moves by exactly lr / unit per step whatever its gradient's scale, which is
+// what makes Adam work on spiking nets, for one accumulator per parameter: the update the
+// learning firmware can afford (learn.update = "sign").
+class Signum final : public Optimizer {
+public:
+    explicit Signum(double momentum = 0.9);
+    void step(const std::vector<ParamRef>& params, double learning_rate) override;
+
+private:
+    double momentum_;
+    std::vector<std::vector<double>> m_;
+};
+
+// "adam", "sgd" or "signum"; throws std::invalid_argument naming the field otherwise.
 std::unique_ptr<Optimizer> make_optimizer(const std::string& name, double momentum);
 
 }  // namespace qrsim

@@ -16,9 +16,9 @@ namespace qrsim {
 struct TrainOptions {
     std::string rule = "bptt";           // "bptt" | "eprop"
     std::string feedback = "symmetric";  // e-prop learning signal: "symmetric" | "random"
-    std::string optimizer = "adam";      // "adam" | "sgd"
+    std::string optimizer = "adam";      // "adam" | "sgd" | "signum"
     double learning_rate = 0.005;
-    double momentum = 0.9;               // sgd only
+    double momentum = 0.9;               // sgd and signum
     int batch_size = 32;
     int epochs = 1;
     double reg_rate_hz = 10.0;           // firing-rate regularisation target

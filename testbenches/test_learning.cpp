@@ -288,20 +288,34 @@ static void check_constraints_over_run(const std::vector<std::string>& overrides
                 ++checks;
                 changed_entries += f.raw(s, e) != before[s * lp.K + e];
                 const int idx = s * lp.K + e;
+                // The CAM holds the nearest code of h, or with stochastic weights a rounding
+                // of h either way.
                 const int32_t code = fw::qr_code(h[idx], lim);
-                if (!f.valid(s, e)) {
-                    violations += code != 0;  // a dormant entry must have code 0
-                    continue;
-                }
+                const int32_t mag = std::abs(h[idx]);
+                const int32_t lo = std::min(lim.cmax, mag >> lim.hf), hi = std::min(lim.cmax, (mag + (1 << lim.hf) - 1) >> lim.hf);
+                const int32_t cam_code = f.valid(s, e) ? f.code(s, e) : 0;
+                const int32_t cam_mag = std::abs(cam_code);
+                const bool allowed = lp.redraws_codes() ? (cam_mag == lo || cam_mag == hi) &&
+                                                              (cam_code == 0 || (cam_code < 0) == (h[idx] < 0))
+                                                        : cam_code == code;
+                violations += !allowed;
+                if (!f.valid(s, e)) continue;
                 const int32_t a = f.address(s, e);
                 violations += !fw::code_valid(lp.layout.kind, lp.layout.weight_bits, f.code(s, e));
-                violations += f.code(s, e) != code;
                 violations += a != h[lp.n_slots() * lp.K + idx];
                 violations += a < 0 || a >= static_cast<int32_t>(lp.n_addresses());
                 violations += s < lp.n_rec ? a == lp.n_in + s : a < lp.n_in;  // no self / readout from recurrent
             }
         }
     }
+    // Before inference the firmware commits the nearest codes.
+    chip.set_learning(false);
+    long not_nearest = 0;
+    const auto& h_end = eng.memory(fw::lmem_hidden);
+    for (int s = 0; s < static_cast<int>(lp.n_slots()); ++s)
+        for (int e = 0; e < lp.K; ++e)
+            not_nearest += (f.valid(s, e) ? f.code(s, e) : 0) != fw::qr_code(h_end[s * lp.K + e], lim);
+    CHECK(not_nearest == 0);
     std::printf("constraints over %d samples (%s): %ld entry checks, %ld entries rewritten, max fan-in %d of K=%d, "
                 "%ld violations, %llu refused writes, %u updates\n",
                 samples, su.hw.learn.update.c_str(), checks, changed_entries, max_used, su.hw.fanin, violations,
@@ -318,8 +332,12 @@ TEST_CASE("constraints hold after every on-chip update: stochastic per-step upda
                                150);
 }
 
+TEST_CASE("constraints hold after every on-chip update: sign steps with stochastic weights", "[learning][constraints]") {
+    check_constraints_over_run({"learn.batch=2", "learn.update=sign", "learn.step=0.05", "learn.rewire_shift=1"}, 150);
+}
+
 TEST_CASE("constraints hold after every on-chip update: accumulate, uniform 4-bit", "[learning][constraints]") {
-    check_constraints_over_run({"synapse.kind=uniform", "synapse.weight_bits=4", "learn.batch=4",
+    check_constraints_over_run({"learn.update=accumulate", "synapse.kind=uniform", "synapse.weight_bits=4", "learn.batch=4",
                                 "learn.learning_rate=0.2", "learn.readout_learning_rate=0.2", "learn.rewire_shift=1",
                                 "traces.placement=synapse", "traces.bits=[16, 16]"},
                                150);
@@ -348,6 +366,7 @@ static void check_bit_exact(const std::vector<std::string>& overrides, int sampl
             for (int e = 0; e < lp.K; ++e) differing += f.raw(s, e) != host.fanin().raw(s, e);
         differing += eng.memory(fw::lmem_hidden) != host.engine().memory(fw::lmem_hidden);
         differing += eng.memory(fw::lmem_accum) != host.engine().memory(fw::lmem_accum);
+        differing += eng.memory(fw::lmem_moments) != host.engine().memory(fw::lmem_moments);
         for (int k = 0; k < lp.n_out; ++k) differing += chip.tile(0).bias_of(lp.n_rec + k) != host.bias_of(lp.n_rec + k);
     }
     for (int s = 0; s < lp.n_slots(); ++s)
@@ -365,8 +384,16 @@ TEST_CASE("bit-exact host firmware vs firmware in the tile: stochastic updates",
     check_bit_exact({"learn.update=stochastic", "learn.learning_rate=2", "learn.readout_learning_rate=2"}, 40);
 }
 
+TEST_CASE("bit-exact host firmware vs firmware in the tile: adam with stochastic weights", "[learning][bitexact]") {
+    check_bit_exact({"learn.batch=4", "learn.step=0.05", "learn.weight_rounding=stochastic"}, 40);
+}
+
+TEST_CASE("constraints hold after every on-chip update: adam (the default)", "[learning][constraints]") {
+    check_constraints_over_run({"learn.batch=2", "learn.step=0.05", "learn.rewire_shift=1"}, 150);
+}
+
 TEST_CASE("bit-exact host firmware vs firmware in the tile: accumulate, per-synapse", "[learning][bitexact]") {
-    check_bit_exact({"learn.batch=4", "learn.learning_rate=0.2", "learn.readout_learning_rate=0.2",
+    check_bit_exact({"learn.update=accumulate", "learn.batch=4", "learn.learning_rate=0.2", "learn.readout_learning_rate=0.2",
                      "traces.placement=synapse", "traces.bits=[16, 16]"},
                     40);
 }

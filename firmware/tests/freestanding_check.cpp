@@ -1,6 +1,7 @@
 // Compiled with -ffreestanding -fno-exceptions -fno-rtti -nostdinc++ (see
 // firmware/CMakeLists.txt): proves the firmware headers need no C++ standard library,
 // as the rv32imc cross compiler ships none. Never linked.
+#include "firmware/adam.hpp"
 #include "firmware/eprop.hpp"
 #include "firmware/eprop_kernels.hpp"
 #include "firmware/fixed_point.hpp"
