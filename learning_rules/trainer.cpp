@@ -94,6 +94,26 @@ void validate_options(const RsnnParams& p, const TrainOptions& o) {
 // prune-round trains unconstrained and is cut to the spec only when weights are read out.
 std::string training_method(const std::string& method) { return method == "prune-round" ? "dense" : method; }
 
+// A neuron that keeps only K of its initial weights loses part of its input variance (the K
+// largest of 352 keep 14 % at K = 8: the network starts silent and, with weights rounded to
+// the chip's levels, may never fire). This gain restores it: sqrt(sum of all squares / sum
+// of the kept squares), over all rows; 1 without a fan-in limit. Quantized Rewiring keeps
+// each row's K largest; DEEP R a random K (in expectation K / cols of the squares).
+double fanin_gain(const Matrix& w, int fanin, bool keeps_largest) {
+    const int cols = static_cast<int>(w.cols());
+    if (fanin <= 0 || fanin >= cols) return 1.0;
+    if (!keeps_largest) return std::sqrt(static_cast<double>(cols) / fanin);
+    double all = 0, kept = 0;
+    std::vector<double> sq(cols);
+    for (int r = 0; r < w.rows(); ++r) {
+        for (int c = 0; c < cols; ++c) sq[c] = w(r, c) * w(r, c);
+        std::nth_element(sq.begin(), sq.begin() + (cols - fanin), sq.end());
+        for (int c = 0; c < cols; ++c) all += sq[c];
+        for (int c = cols - fanin; c < cols; ++c) kept += sq[c];
+    }
+    return kept > 0 ? std::sqrt(all / kept) : 1.0;
+}
+
 }  // namespace
 
 struct Trainer::Impl {
@@ -109,7 +129,15 @@ struct Trainer::Impl {
             random_feedback.resize(p.n_rec, p.n_out);
             for (int i = 0; i < random_feedback.size(); ++i) random_feedback.data()[i] = normal(frng);
         }
-        set_weights(initial_weights(p, seed));
+        RsnnWeights w = initial_weights(p, seed);
+        if (o.method == "qr" || o.method == "deepr") {  // trained under the fan-in limit from the start
+            const bool largest = o.method == "qr";
+            const double g_hidden = fanin_gain(join_hidden(w.w_in, w.w_rec), o.constraint.fanin, largest);
+            w.w_in *= g_hidden;
+            w.w_rec *= g_hidden;
+            w.w_out *= fanin_gain(w.w_out, o.constraint.fanin, largest);
+        }
+        set_weights(w);
     }
 
     void set_weights(const RsnnWeights& w) {

@@ -88,3 +88,33 @@ TEST_CASE("training is deterministic for a seed and thread count, and lowers the
     INFO("train loss " << before << " -> " << after);
     CHECK(after < 0.8 * before);
 }
+
+TEST_CASE("a fan-in-limited network starts with the dense network's input variance", "[trainer][constraints]") {
+    RsnnParams p;
+    p.n_in = 200;
+    p.n_rec = 50;
+    p.n_out = 10;
+    const RsnnWeights dense = initial_weights(p, 11);
+    auto sum_sq = [](const RsnnWeights& w) {
+        return std::make_pair(w.w_in.squaredNorm() + w.w_rec.squaredNorm(), w.w_out.squaredNorm());
+    };
+    const auto [hidden0, readout0] = sum_sq(dense);
+    for (const std::string method : {"qr", "deepr"}) {
+        for (int fanin : {8, 25}) {
+            TrainOptions o;
+            o.method = method;
+            o.constraint.kind = WeightKind::none;
+            o.constraint.fanin = fanin;
+            const Trainer t(p, o, 11);
+            const RsnnWeights w = t.effective_weights();
+            const auto [hidden, readout] = sum_sq(w);
+            INFO(method << " K=" << fanin);
+            // QR: the K largest per row, scaled back up exactly; DEEP R: a random K, in expectation
+            const double tolerance = method == "qr" ? 1e-9 : 0.25;
+            CHECK(hidden == Approx(hidden0).epsilon(tolerance));
+            CHECK(readout == Approx(readout0).epsilon(tolerance));
+            const Eigen::Index kept = (w.w_in.array() != 0).count() + (w.w_rec.array() != 0).count();
+            CHECK(kept == static_cast<Eigen::Index>(fanin) * p.n_rec);
+        }
+    }
+}
