@@ -70,7 +70,7 @@ void run_on_tile(const RunCommand& cmd) {
     Config config = cmd.flags.resolve(raw_from_json(cp.config, "checkpoint " + cmd.net + " config"));
     config.network = cp.params;
     prepare_output(cmd.report, "--report");
-    HwConfig hw = load_hw_config(cmd.hw);
+    HwConfig hw = load_hw_config(cmd.hw, cmd.hw_set);
     if (!cmd.vcd.empty()) {
         prepare_output(cmd.vcd, "--vcd");
         hw.vcd_file = cmd.vcd;

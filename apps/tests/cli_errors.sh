@@ -81,6 +81,10 @@ train 1 'train-labels-idx1-ubyte\.gz' --data "$tmp/wrong"
 echo '{"format": "qrsim-rsnn", "version": 1, "params": {}}' >"$tmp/corrupt.json"
 expect 1 'checkpoint .*corrupt\.json: missing field params\.n_in' eval --net "$tmp/corrupt.json" --report "$out/r.json"
 
+# qrsim run (inference) applies --hw-set before anything else: a bad override is named.
+"$qrsim" train --neurons 8 --train-samples 32 --test-samples 16 --epochs 1 --checkpoint "$tmp/small.json" >/dev/null 2>&1
+expect 1 'tile\.cores = 0 out of range' run --hw uniform4 --hw-set tile.cores=0 --net "$tmp/small.json" --report "$out/r.json"
+
 if [[ $failures -ne 0 ]]; then
     echo "$failures case(s) failed" >&2
     exit 1
