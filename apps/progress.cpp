@@ -39,10 +39,11 @@ void ProgressDisplay::update(const Progress& p) {
     const double left = (p.samples_total - p.samples_done) +
                         static_cast<double>(p.epochs - p.epoch) * p.samples_total;
     const double eta = p.samples_per_s > 0 ? left / p.samples_per_s : NAN;
-    std::fprintf(out_, "%sepoch %d/%d  %d/%d samples  %.0f samples/s  acc %.1f %%  loss %.4f  ETA %s%s",
+    char loss[32] = "";
+    if (std::isfinite(p.running_loss)) std::snprintf(loss, sizeof loss, "  loss %.4f", p.running_loss);
+    std::fprintf(out_, "%sepoch %d/%d  %d/%d samples  %.0f samples/s  acc %.1f %%%s  ETA %s%s",
                  tty_ ? "\r\033[K" : "", p.epoch, p.epochs, p.samples_done, p.samples_total,
-                 p.samples_per_s, 100.0 * p.running_accuracy, p.running_loss, clock_text(eta).c_str(),
-                 tty_ ? "" : "\n");
+                 p.samples_per_s, 100.0 * p.running_accuracy, loss, clock_text(eta).c_str(), tty_ ? "" : "\n");
     line_open_ = tty_;
     std::fflush(out_);
 }
