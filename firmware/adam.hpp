@@ -56,8 +56,8 @@ constexpr int64_t kAdamMaxGradient = (int64_t{1} << (31 - kAdamFrac)) - 1;
 // Updates the moments of one parameter with its gradient G and returns its step before the
 // learning rate: -c_t m / r, scaled by mult (hidden LSBs x 2^shift). m, r in Q(kAdamFrac).
 inline int64_t adam_moments_step(int64_t g, int32_t& m, int32_t& r, int32_t corr_q15, int32_t mult) {
-    const int64_t gq = (g < -kAdamMaxGradient ? -kAdamMaxGradient : (g > kAdamMaxGradient ? kAdamMaxGradient : g))
-                       << kAdamFrac;
+    const int64_t gq = (g < -kAdamMaxGradient ? -kAdamMaxGradient : (g > kAdamMaxGradient ? kAdamMaxGradient : g)) *
+                       (int64_t{1} << kAdamFrac);
     m = static_cast<int32_t>(sat_signed(m + shift_round((gq - m) * kAdamOneMinusBeta1Q15, 15, round_nearest, 0), 32));
     const uint64_t v = uint64_t(uint32_t(r)) * uint32_t(r);
     const uint64_t ag = static_cast<uint64_t>(gq < 0 ? -gq : gq);
