@@ -146,9 +146,10 @@ void run_convert(const ConvertCommand& cmd) {
     }
     const double convert_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - convert_start).count();
     for (const LayerFit& f : r.layers)
-        std::printf("  %-8s %4d -> %4d neurons, max fan-in %3d, rms error %.4f v_th/step (rel %.3f, relaxed %.4f), %.1f s\n",
+        std::printf("  %-8s %4d -> %4d neurons, max fan-in %3d, rms error %.4f v_th/step (rel %.3f, relaxed %.4f), "
+                    "levels x%.2f, %.1f s\n",
                     f.name.c_str(), f.ann_units, f.neurons, f.max_fanin, f.rms_error, f.rel_error, f.relaxed_rms_error,
-                    f.seconds);
+                    f.level_scale, f.seconds);
     std::printf("converted (%s, %s, K=%d) in %.1f s; constraint violations: hidden %lld, readout %lld\n",
                 cmd.method.c_str(), cmd.constraint.c_str(), cmd.fanin, convert_seconds, r.hidden_check.violations,
                 r.readout_check.violations);
@@ -216,6 +217,7 @@ void run_convert(const ConvertCommand& cmd) {
             layers.push_back({{"name", f.name}, {"ann_units", f.ann_units}, {"neurons", f.neurons},
                               {"rate_scale", f.rate_scale}, {"rms_error", f.rms_error}, {"rel_error", f.rel_error},
                               {"relaxed_rms_error", f.relaxed_rms_error}, {"max_fanin", f.max_fanin},
+                              {"level_scale", f.level_scale},
                               {"seconds", f.seconds}});
         report["layers"] = layers;
         report["latency_sweep"] = sweep;

@@ -17,11 +17,23 @@ TileNetwork network_from_checkpoint(const Checkpoint& ck, const HwConfig& hw) {
     TileNetwork net = network_without_synapses(p, hw);
     net.hidden = make_group_lut(cc.hidden, hw, "hidden");
     net.out = make_group_lut(cc.readout, hw, "readout");
+    // Per-layer levels: layer l's neurons read LUT group 2 + l.
+    if (!cc.layers.empty()) {
+        if (cc.layers.back().first + cc.layers.back().neurons > p.n_rec)
+            throw std::runtime_error("checkpoint extra.constraint.groups.layers covers neurons beyond the " +
+                                     std::to_string(p.n_rec) + " recurrent ones");
+        net.layer_lut.assign(p.n_rec, 0);
+        for (size_t l = 0; l < cc.layers.size(); ++l) {
+            net.layer_luts.push_back(make_group_lut(cc.layers[l].quant, hw, "layer"));
+            for (int j = cc.layers[l].first; j < cc.layers[l].first + cc.layers[l].neurons; ++j)
+                net.layer_lut[j] = static_cast<uint8_t>(2 + l);
+        }
+    }
     net.fanin.resize(net.n_neurons());
     for (int j = 0; j < p.n_rec; ++j)
         for (int pre = 0; pre < p.n_in + p.n_rec; ++pre) {
             const double x = pre < p.n_in ? w.w_in(j, pre) : w.w_rec(j, pre - p.n_in);
-            if (x != 0.0) decompose(cc.hidden, x, pre, net.fanin[j]);
+            if (x != 0.0) decompose(cc.hidden_levels(j), x, pre, net.fanin[j]);
         }
     for (int o = 0; o < p.n_out; ++o)
         for (int j = 0; j < p.n_rec; ++j)

@@ -19,8 +19,7 @@ Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
         Tile& tile = *tiles_.back();
         tile.aer_out.bind(*router_->in[t]);
         router_->out[t]->bind(tile.aer_in);
-        tile.set_lut(0, net.hidden);
-        tile.set_lut(1, net.out);
+        for (int g = 0; g < net.n_luts(); ++g) tile.set_lut(g, net.lut(g));
         tile.set_address_space(net.n_in, net.n_addresses());
     }
     std::vector<std::vector<uint16_t>> routes(net.n_addresses());
@@ -28,7 +27,7 @@ Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
         Tile& tile = *tiles_[j / npt];
         const int slot = j % npt;
         tile.place(slot, j, net.is_readout(j) ? NeuronRole::readout : NeuronRole::hidden, net.config_of(j),
-                   net.is_readout(j) ? net.bias[j - net.n_rec] : 0);
+                   net.is_readout(j) ? net.bias[j - net.n_rec] : 0, net.lut_group(j));
         for (const EntryCode& e : net.fanin[j]) {
             tile.fanin().append(slot, e.pre, e.code);
             auto& r = routes[e.pre];

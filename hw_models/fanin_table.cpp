@@ -85,7 +85,7 @@ void FaninTable::build_index(int n_addresses) {
         for (int e = 0; e < fanin_; ++e)
             if (valid(s, e)) {
                 const int32_t a = address(s, e);
-                const int lut = lut_offset_[group_[s]] + fw::lut_index(layout_.kind, layout_.weight_bits, code(s, e));
+                const int lut = group_[s] * lut_stride_ + fw::lut_index(layout_.kind, layout_.weight_bits, code(s, e));
                 targets_[fill[a]++] = IndexTarget{static_cast<uint16_t>(s), static_cast<uint16_t>(lut)};
                 core_hit[static_cast<size_t>(a) * cores + s / neurons_per_core_] = 1;
             }

@@ -198,6 +198,7 @@ HwConfigRaw read_raw(const toml::table& root, const std::string& origin) {
         m.integer("fanin", r.fanin);
         m.integer("weight_bits", r.weight_bits);
         m.integer("lut_bits", r.lut_bits);
+        m.integer("lut_groups", r.lut_groups);
         m.finish();
     }
     if (const toml::table* t = top.table("neuron")) {
@@ -287,6 +288,7 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     c.fanin = static_cast<int>(ranged(need(r.fanin, o, "synapse.fanin"), 0, 1, 65536, o, "synapse.fanin"));
     c.weight_bits = static_cast<int>(ranged(r.weight_bits, 4, 2, 16, o, "synapse.weight_bits"));
     c.lut_bits = static_cast<int>(ranged(r.lut_bits, 16, 2, 24, o, "synapse.lut_bits"));
+    c.lut_groups = static_cast<int>(ranged(r.lut_groups, 2, 2, 16, o, "synapse.lut_groups"));
 
     c.membrane_bits = static_cast<int>(ranged(r.membrane_bits, 16, 4, 31, o, "neuron.membrane_bits"));
     c.membrane_frac_bits =

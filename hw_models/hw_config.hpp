@@ -27,7 +27,7 @@ struct HwConfigRaw {
     std::optional<int64_t> cores, neurons_per_core, address_bits;
     // [synapse]
     std::optional<std::string> kind, lookup;
-    std::optional<int64_t> fanin, weight_bits, lut_bits;
+    std::optional<int64_t> fanin, weight_bits, lut_bits, lut_groups;
     // [neuron]
     std::optional<int64_t> membrane_bits, membrane_frac_bits, adaptation_bits, adaptation_frac_bits, seed;
     std::optional<std::string> leak, rounding, reset;
@@ -95,6 +95,7 @@ struct HwConfig {
     int fanin = 64;            // K: CAM entries per neuron
     int weight_bits = 4;       // uniform code bits
     int lut_bits = 16;         // width of one weight LUT value (membrane LSBs, signed)
+    int lut_groups = 2;        // weight LUTs per core: hidden, readout, then per-layer levels
 
     int membrane_bits = 16;
     int membrane_frac_bits = 10;

@@ -47,6 +47,8 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
                                  std::to_string(net.n_alif) + " ALIF)");
     if (hw.kind != WeightKind::uniform && hw.kind != WeightKind::dynapse2)
         throw std::runtime_error(o + ": on-chip Quantized Rewiring supports synapse.kind uniform and dynapse2");
+    if (net.n_luts() > 2)
+        throw std::runtime_error("on-chip learning needs one hidden weight LUT; this network has per-layer levels");
     if (net.n_out > 64) throw std::runtime_error("on-chip learning supports at most 64 readout units");
     if (hw.trace_placement == TracePlacement::none)
         throw std::runtime_error(o + ": traces.placement = \"none\": the learning firmware needs trace memory "

@@ -32,8 +32,9 @@ MemoryMap tile_memory_map(const HwConfig& hw) {
     // A CAM stores the presynaptic tag with each entry; a directly addressed synapse
     // memory (row per presynaptic address, ReckOn / Loihi style) stores only the code.
     m.bits["cam"] = hw.lookup == SynapseLookup::cam ? n * k * fw::entry_bits(l) : n * k * hw.code_bits();
-    m.bits["weight_lut"] = int64_t{hw.cores} * 2 * fw::lut_stored(static_cast<fw::CodeKind>(hw.kind), hw.weight_bits) *
-                           hw.lut_bits;
+    m.bits["weight_lut"] = int64_t{hw.cores} * hw.lut_groups *
+                           fw::lut_stored(static_cast<fw::CodeKind>(hw.kind), hw.weight_bits) * hw.lut_bits;
+    if (hw.lut_groups > 2) m.bits["lut_select"] = n * ceil_log2(hw.lut_groups);
     // The refractory counter is sized for up to 15 steps (4 bits), a hardware constant.
     m.bits["neuron_state"] = n * (hw.membrane_bits + hw.adaptation_bits + 4 + 1);
     m.bits["neuron_bias"] = n * hw.membrane_bits;

@@ -3,7 +3,9 @@
 //
 //   cam            neurons x K x (valid + address_bits + code bits)        -> memory.cam_bits
 //                  (lookup = "direct": neurons x K x code bits, the synapse SRAM rows)
-//   weight_lut     cores x 2 groups x stored LUT values x lut_bits          -> memory.sram_bits
+//   weight_lut     cores x lut_groups x stored LUT values x lut_bits        -> memory.sram_bits
+//   lut_select     neurons x ceil(log2 lut_groups), only when lut_groups > 2 (with 2 the
+//                  neuron's role picks the LUT)
 //   neuron_state   neurons x (membrane + adaptation + refractory + spike bit)
 //   neuron_bias    neurons x membrane_bits (readout bias register)
 //   neuron_params  cores x 3 classes (LIF, ALIF, readout) x (v_th, beta: membrane bits;

@@ -114,6 +114,10 @@ void check_fits(const TileNetwork& net, const HwConfig& hw) {
         throw std::runtime_error("network needs " + std::to_string(net.n_addresses()) + " AER addresses, tile.address_bits = " +
                                  std::to_string(hw.address_bits) + " gives " +
                                  std::to_string(fw::max_unsigned(hw.address_bits) + 1));
+    if (net.n_luts() > hw.lut_groups)
+        throw std::runtime_error("network has per-layer weight levels in " + std::to_string(net.n_luts()) +
+                                 " LUTs, the tile has synapse.lut_groups = " + std::to_string(hw.lut_groups) +
+                                 " (add --hw-set synapse.lut_groups=" + std::to_string(net.n_luts()) + ")");
     for (int j = 0; j < net.n_neurons(); ++j)
         if (static_cast<int>(net.fanin[j].size()) > hw.fanin)
             throw std::runtime_error("neuron " + std::to_string(j) + " needs " + std::to_string(net.fanin[j].size()) +

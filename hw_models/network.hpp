@@ -33,6 +33,10 @@ struct TileNetwork {
     fw::NeuronConfig lif, alif, readout;
     std::vector<int32_t> bias;  // n_out, membrane LSBs
     GroupLut hidden, out;       // "hidden": recurrent neurons' fan-in; "out": readout's
+    // Per-layer levels (a converted feed-forward network): LUT group 2 + i, read by the
+    // recurrent neurons with layer_lut[j] = 2 + i; empty: hidden / out by role.
+    std::vector<GroupLut> layer_luts;
+    std::vector<uint8_t> layer_lut;  // n_rec or empty
     std::vector<std::vector<EntryCode>> fanin;  // per neuron, n_rec + n_out lists
 
     int n_neurons() const { return n_rec + n_out; }
@@ -40,7 +44,10 @@ struct TileNetwork {
     bool is_readout(int j) const { return j >= n_rec; }
     bool is_alif(int j) const { return j < n_rec && j >= n_rec - n_alif; }
     const fw::NeuronConfig& config_of(int j) const { return is_readout(j) ? readout : (is_alif(j) ? alif : lif); }
-    const GroupLut& lut_of(int j) const { return is_readout(j) ? out : hidden; }
+    int n_luts() const { return 2 + static_cast<int>(layer_luts.size()); }
+    const GroupLut& lut(int group) const { return group == 0 ? hidden : group == 1 ? out : layer_luts.at(group - 2); }
+    int lut_group(int j) const { return is_readout(j) ? 1 : layer_lut.empty() ? 0 : layer_lut[j]; }
+    const GroupLut& lut_of(int j) const { return lut(lut_group(j)); }
     size_t n_entries() const;
 };
 

@@ -10,12 +10,11 @@ StandaloneLearner::StandaloneLearner(const HwConfig& hw, const TileNetwork& net,
     check_fits(net, hw);
     if (net.n_neurons() > hw.neurons_per_tile()) throw std::runtime_error("standalone learner: network exceeds one tile");
     const int slots = hw.neurons_per_tile();
-    // The tile's expanded LUT: hidden group, then readout group (Tile::set_lut).
-    lut_ = net.hidden.table;
-    lut_.insert(lut_.end(), net.out.table.begin(), net.out.table.end());
-    fanin_.set_lut_offsets(0, static_cast<int>(net.hidden.table.size()));
+    // The tile's expanded LUT: the groups back to back (Tile::set_lut).
+    for (int g = 0; g < net.n_luts(); ++g) lut_.insert(lut_.end(), net.lut(g).table.begin(), net.lut(g).table.end());
+    fanin_.set_lut_stride(static_cast<int>(net.hidden.table.size()));
     for (int j = 0; j < net.n_neurons(); ++j) {
-        fanin_.set_group(j, net.is_readout(j) ? 1 : 0);
+        fanin_.set_group(j, net.lut_group(j));
         for (const EntryCode& e : net.fanin[j]) fanin_.append(j, e.pre, e.code);
     }
     bias_.assign(slots, 0);

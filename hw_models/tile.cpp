@@ -40,7 +40,8 @@ Tile::Tile(const sc_core::sc_module_name& name, const HwConfig& hw, int index)
     SC_THREAD(run);
 }
 
-void Tile::place(int slot, int global_neuron, NeuronRole role, const fw::NeuronConfig& config, int32_t bias) {
+void Tile::place(int slot, int global_neuron, NeuronRole role, const fw::NeuronConfig& config, int32_t bias,
+                 int lut_group) {
     if (slot < 0 || slot >= slots_)
         throw std::runtime_error("tile " + std::to_string(index_) + ": slot " + std::to_string(slot) + " outside [0, " +
                                  std::to_string(slots_ - 1) + "]");
@@ -51,29 +52,34 @@ void Tile::place(int slot, int global_neuron, NeuronRole role, const fw::NeuronC
         throw std::runtime_error("tile " + std::to_string(index_) + ": neuron " + std::to_string(global_neuron) +
                                  " bias " + std::to_string(bias) + " does not fit neuron.membrane_bits = " +
                                  std::to_string(hw_.membrane_bits));
+    if (lut_group < 0) lut_group = role == NeuronRole::readout ? 1 : 0;
+    if (lut_group >= hw_.lut_groups)
+        throw std::runtime_error("tile " + std::to_string(index_) + ": neuron " + std::to_string(global_neuron) +
+                                 " reads weight LUT " + std::to_string(lut_group) + ", synapse.lut_groups = " +
+                                 std::to_string(hw_.lut_groups));
     global_[slot] = global_neuron;
     role_[slot] = role;
     config_[slot] = config;
     bias_[slot] = bias;
-    fanin_.set_group(slot, role == NeuronRole::readout ? 1 : 0);
+    fanin_.set_group(slot, lut_group);
     rebuild_counts();
 }
 
 void Tile::set_lut(int group, const GroupLut& lut) {
-    if (group < 0 || group > 1) throw std::runtime_error("tile: LUT group must be 0 (hidden) or 1 (readout)");
+    if (group < 0 || group >= hw_.lut_groups)
+        throw std::runtime_error("tile: LUT group " + std::to_string(group) + " outside [0, synapse.lut_groups = " +
+                                 std::to_string(hw_.lut_groups) + ")");
     if (lut.kind != static_cast<fw::CodeKind>(hw_.kind))
         throw std::runtime_error("tile: LUT kind differs from synapse.kind");
     for (int32_t v : lut.stored)
         if (!fw::fits_signed(v, hw_.lut_bits))
             throw std::runtime_error("tile: weight LUT value " + std::to_string(v) + " does not fit synapse.lut_bits = " +
                                      std::to_string(hw_.lut_bits));
-    // The expanded table holds both groups back to back; the index stores absolute offsets.
+    // The expanded table holds the groups back to back; the index stores absolute offsets.
     const int size = fw::lut_size(lut.kind, lut.weight_bits);
-    if (lut_.empty()) lut_.assign(2 * size, 0);
-    lut_offset_[0] = 0;
-    lut_offset_[1] = size;
-    std::copy(lut.table.begin(), lut.table.end(), lut_.begin() + lut_offset_[group]);
-    fanin_.set_lut_offsets(lut_offset_[0], lut_offset_[1]);
+    if (lut_.empty()) lut_.assign(static_cast<size_t>(hw_.lut_groups) * size, 0);
+    std::copy(lut.table.begin(), lut.table.end(), lut_.begin() + static_cast<size_t>(group) * size);
+    fanin_.set_lut_stride(size);
 }
 
 void Tile::write_bias(int slot, int32_t value) {

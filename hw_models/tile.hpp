@@ -47,8 +47,11 @@ public:
     Tile(const sc_core::sc_module_name& name, const HwConfig& hw, int index);
 
     // ---- loading (host loader now, firmware HAL later); every write is checked ----
-    void place(int slot, int global_neuron, NeuronRole role, const fw::NeuronConfig& config, int32_t bias);
-    void set_lut(int group, const GroupLut& lut);  // 0: hidden, 1: readout
+    // lut_group: the weight LUT the neuron's entries read (0 hidden, 1 readout, 2.. further
+    // hidden layers; < synapse.lut_groups); -1: by role.
+    void place(int slot, int global_neuron, NeuronRole role, const fw::NeuronConfig& config, int32_t bias,
+               int lut_group = -1);
+    void set_lut(int group, const GroupLut& lut);
     void set_address_space(int n_in, int n_addresses);
     FaninTable& fanin() { return fanin_; }
     const FaninTable& fanin() const { return fanin_; }
@@ -90,7 +93,6 @@ private:
     sc_core::sc_time dt_;
     FaninTable fanin_;
     std::vector<int32_t> lut_;
-    int lut_offset_[2] = {0, 0};
     int n_in_ = 0, n_addresses_ = 0;
 
     std::vector<int> global_;

@@ -225,15 +225,31 @@ GroupQuant group_from_json(const nlohmann::json& g, const ConstraintSpec& spec, 
 
 }  // namespace
 
+int CheckpointConstraint::layer_of(int j) const {
+    for (size_t l = 0; l < layers.size(); ++l)
+        if (j >= layers[l].first && j < layers[l].first + layers[l].neurons) return static_cast<int>(l);
+    return -1;
+}
+
 nlohmann::json constraint_to_extra(const CheckpointConstraint& c) {
     auto group = [](const GroupQuant& q) {
         return nlohmann::json{{"scale", q.scale}, {"base", {q.base[0], q.base[1], q.base[2], q.base[3]}}};
     };
+    nlohmann::json groups = {{"hidden", group(c.hidden)}, {"readout", group(c.readout)}};
+    if (!c.layers.empty()) {
+        groups["layers"] = nlohmann::json::array();
+        for (const auto& l : c.layers) {
+            nlohmann::json g = group(l.quant);
+            g["first"] = l.first;
+            g["neurons"] = l.neurons;
+            groups["layers"].push_back(g);
+        }
+    }
     return {{"constraint",
              {{"kind", to_string(c.spec.kind)},
               {"fanin", c.spec.fanin},
               {"weight_bits", c.spec.weight_bits},
-              {"groups", {{"hidden", group(c.hidden)}, {"readout", group(c.readout)}}}}}};
+              {"groups", groups}}}};
 }
 
 CheckpointConstraint constraint_from_extra(const nlohmann::json& extra) {
@@ -248,6 +264,24 @@ CheckpointConstraint constraint_from_extra(const nlohmann::json& extra) {
         const nlohmann::json& groups = c.at("groups");
         out.hidden = group_from_json(groups.value("hidden", nlohmann::json()), out.spec, "hidden");
         out.readout = group_from_json(groups.value("readout", nlohmann::json()), out.spec, "readout");
+        if (groups.contains("layers")) {
+            const nlohmann::json& layers = groups.at("layers");
+            if (!layers.is_array())
+                throw std::runtime_error("checkpoint extra.constraint.groups.layers must be an array");
+            int end = 0;
+            for (const nlohmann::json& g : layers) {
+                CheckpointConstraint::Layer l;
+                l.quant = group_from_json(g, out.spec, "layers[]");
+                l.first = g.at("first").get<int>();
+                l.neurons = g.at("neurons").get<int>();
+                if (l.first < end || l.neurons < 1)
+                    throw std::runtime_error("checkpoint extra.constraint.groups.layers: neuron ranges must be non-empty, "
+                                             "ascending and disjoint (first " + std::to_string(l.first) + ", neurons " +
+                                             std::to_string(l.neurons) + ")");
+                end = l.first + l.neurons;
+                out.layers.push_back(l);
+            }
+        }
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error(std::string("checkpoint extra.constraint: ") + e.what());
     }

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace qrsim {
 
@@ -40,10 +41,24 @@ Checkpoint load_checkpoint(const std::string& path);
 //   {"constraint": {"kind": "dynapse2", "fanin": 64, "weight_bits": 4,
 //                   "groups": {"hidden": {"scale": s, "base": [b0, b1, b2, b3]},
 //                              "readout": {...}}}}
-// "hidden" covers the rows of [w_in | w_rec], "readout" w_out.
+// "hidden" covers the rows of [w_in | w_rec], "readout" w_out. Optional "layers":
+// [{"first": f, "neurons": n, "scale": s, "base": [...]}, ...] gives recurrent neurons
+// [f, f + n) their own levels (a converted feed-forward network's per-layer scale).
 struct CheckpointConstraint {
+    struct Layer {
+        int first = 0, neurons = 0;
+        GroupQuant quant;
+    };
     ConstraintSpec spec;
     GroupQuant hidden, readout;
+    std::vector<Layer> layers;
+
+    // The layer whose levels recurrent neuron j uses (-1: hidden's).
+    int layer_of(int j) const;
+    const GroupQuant& hidden_levels(int j) const {
+        const int l = layer_of(j);
+        return l < 0 ? hidden : layers[l].quant;
+    }
 };
 
 nlohmann::json constraint_to_extra(const CheckpointConstraint& constraint);

@@ -66,6 +66,31 @@ Grid grid_of(const GroupQuant& q) {
     }
 }
 
+// The scale of a layer's levels is the conversion's free choice (the chip keeps one per
+// layer): each layer is fitted at these multiples of the naive levels' scale and keeps the
+// one with the smallest rounded residual (a finer grid clips more).
+constexpr double kLevelScales[] = {1.25, 1.0, 0.8, 0.65, 0.5};
+
+GroupQuant scaled(GroupQuant q, double m) {
+    q.scale *= m;
+    for (double& b : q.base) b *= m;
+    return q;
+}
+
+// Calls fit(levels) -> rounded squared residual for each candidate scale of q (once for
+// float levels); returns the best multiplier, and its levels in q.
+template <class Fit>
+double choose_level_scale(GroupQuant& q, Fit fit) {
+    if (grid_of(q).step <= 0) return fit(q), 1.0;
+    double best = 1.0, best_sq = kInf;
+    for (double m : kLevelScales) {
+        const double sq = fit(scaled(q, m));
+        if (sq < best_sq) best_sq = sq, best = m;
+    }
+    q = scaled(q, best);
+    return best;
+}
+
 // The p-quantile of the positive entries of a (1 if there are none).
 double positive_percentile(const Matrix& a, double p) {
     std::vector<double> v;
@@ -366,7 +391,14 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         RsnnWeights w = assemble(p, naive, &naive_out, &naive_bias);
         Matrix group(p.n_rec, p.n_in + p.n_rec);
         group << w.w_in, w.w_rec;
-        prune_and_round(group, spec, result.hidden_quant);
+        // Levels per layer (a uniform layer's own scale): each layer's rows on their own.
+        const Layout layout(pixels, naive);
+        result.layer_quant.resize(n_hidden);
+        for (int l = 0; l < n_hidden; ++l) {
+            Matrix rows = group.middleRows(layout.offset[l], naive[l].units.size());
+            prune_and_round(rows, spec, result.layer_quant[l]);
+            group.middleRows(layout.offset[l], naive[l].units.size()) = rows;
+        }
         prune_and_round(w.w_out, spec, result.readout_quant);
         if (o.method == "naive") {
             w.w_in = group.leftCols(p.n_in);
@@ -375,7 +407,6 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
             result.checkpoint.weights = w;
         }
     }
-    const Grid hidden_grid = grid_of(result.hidden_quant), readout_grid = grid_of(result.readout_quant);
 
     std::vector<Block> blocks = naive;
     if (o.method == "fit") {
@@ -409,25 +440,38 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
             const Matrix rhs = r.transpose() * linear_targets(s.pre[l], lambda[l], o.v_th);
             const Vector rms = (r.colwise().squaredNorm() / n_samples).cwiseSqrt().transpose();
             const Block scale = naive_block(l, all_units(units), sources);
-            Block block;
-            block.units = all_units(units);
-            block.w.setZero(units, n_src + 1);
-            std::vector<double> relaxed(units);
+            std::vector<std::vector<int>> chosen(units);
             parallel_for(units, o.threads, [&](int j) {
                 std::vector<int> candidates;
                 for (int i = 0; i < n_src; ++i)
                     if (conn[l](j, sources[i]) != 0) candidates.push_back(i);
                 candidates.push_back(n_src);  // the bias channel, an input like any other
                 const Vector score = scale.w.row(j).transpose().cwiseAbs().cwiseProduct(rms);
-                const std::vector<int> chosen = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, -1);
-                const FitProblem p = neuron_problem(r, chosen, c.col(j), kind[j], hidden_grid.bound());
-                const Vector w = fit_neuron(p, o.solver, hidden_grid, std::vector<char>(chosen.size(), 1), relaxed[j]);
-                for (size_t a = 0; a < chosen.size(); ++a) block.w(j, chosen[a]) = w[a];
+                chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, -1);
             });
+            Matrix trial;
+            Block best;
+            best.units = all_units(units);
+            std::vector<double> relaxed(units), residual(units), best_relaxed;
+            double best_sq = kInf;
             LayerFit fit;
+            fit.level_scale = choose_level_scale(result.layer_quant[l], [&](const GroupQuant& levels) {
+                const Grid grid = grid_of(levels);
+                trial.setZero(units, n_src + 1);
+                parallel_for(units, o.threads, [&](int j) {
+                    const FitProblem p = neuron_problem(r, chosen[j], c.col(j), kind[j], grid.bound());
+                    const Vector w = fit_neuron(p, o.solver, grid, std::vector<char>(chosen[j].size(), 1), relaxed[j]);
+                    residual[j] = fit_residual(p, w).squaredNorm();
+                    for (size_t a = 0; a < chosen[j].size(); ++a) trial(j, chosen[j][a]) = w[a];
+                });
+                const double sq = std::accumulate(residual.begin(), residual.end(), 0.0);
+                if (sq < best_sq) best_sq = sq, best.w = trial, best_relaxed = relaxed;
+                return sq;
+            });
             fit.relaxed_rms_error =
-                std::sqrt(std::accumulate(relaxed.begin(), relaxed.end(), 0.0) / (double(units) * n_samples)) / o.v_th;
-            blocks.push_back(block);
+                std::sqrt(std::accumulate(best_relaxed.begin(), best_relaxed.end(), 0.0) / (double(units) * n_samples)) /
+                o.v_th;
+            blocks.push_back(best);
 
             const int target = l < static_cast<int>(o.prune_to.size()) ? o.prune_to[l] : 0;
             if (target > 0 && target < units) {
@@ -449,8 +493,8 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 kept.pop_back();  // the bias channel
                 Block pruned;
                 pruned.units = kept;
-                pruned.w.resize(kept.size(), block.w.cols());
-                for (size_t j = 0; j < kept.size(); ++j) pruned.w.row(j) = block.w.row(kept[j]);
+                pruned.w.resize(kept.size(), best.w.cols());
+                for (size_t j = 0; j < kept.size(); ++j) pruned.w.row(j) = best.w.row(kept[j]);
                 blocks.back() = pruned;
             }
             fit.seconds = seconds_since(start);
@@ -472,9 +516,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         const Matrix gram = r.transpose() * r;
         const Matrix rhs = r.transpose() * c;
         const Vector rms = (r.colwise().squaredNorm() / n_samples).cwiseSqrt().transpose();
-        Matrix w_out = Matrix::Zero(n_out, n_src);
-        Vector b_out(n_out);
-        std::vector<double> relaxed(n_out);
+        std::vector<std::vector<int>> chosen(n_out);
         parallel_for(n_out, o.threads, [&](int j) {
             std::vector<int> candidates;
             Vector score = Vector::Zero(n_src + 1);
@@ -484,19 +526,37 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                     score[i] = std::abs(naive_out(j, sources[i])) * rms[i];
                 }
             candidates.push_back(n_src);
-            const std::vector<int> chosen = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, n_src);
-            FitProblem prob = neuron_problem(r, chosen, c.col(j), {}, readout_grid.bound());
-            std::vector<char> quantized(chosen.size(), 1);
-            prob.lo[chosen.size() - 1] = -kInf;  // the bias (last: chosen is sorted, n_src largest)
-            prob.hi[chosen.size() - 1] = kInf;
-            quantized.back() = 0;
-            const Vector w = fit_neuron(prob, o.solver, readout_grid, quantized, relaxed[j]);
-            for (size_t a = 0; a + 1 < chosen.size(); ++a) w_out(j, chosen[a]) = w[a];
-            b_out[j] = w[chosen.size() - 1];
+            chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, n_src);
         });
+        Matrix w_out, best_w;
+        Vector b_out(n_out), best_b;
+        std::vector<double> relaxed(n_out), residual(n_out), best_relaxed;
+        double best_sq = kInf;
         LayerFit fit;
+        fit.level_scale = choose_level_scale(result.readout_quant, [&](const GroupQuant& levels) {
+            const Grid grid = grid_of(levels);
+            w_out.setZero(n_out, n_src);
+            parallel_for(n_out, o.threads, [&](int j) {
+                const std::vector<int>& in = chosen[j];
+                FitProblem prob = neuron_problem(r, in, c.col(j), {}, grid.bound());
+                std::vector<char> quantized(in.size(), 1);
+                prob.lo[in.size() - 1] = -kInf;  // the bias (last: chosen is sorted, n_src largest)
+                prob.hi[in.size() - 1] = kInf;
+                quantized.back() = 0;
+                const Vector w = fit_neuron(prob, o.solver, grid, quantized, relaxed[j]);
+                residual[j] = fit_residual(prob, w).squaredNorm();
+                for (size_t a = 0; a + 1 < in.size(); ++a) w_out(j, in[a]) = w[a];
+                b_out[j] = w[in.size() - 1];
+            });
+            const double sq = std::accumulate(residual.begin(), residual.end(), 0.0);
+            if (sq < best_sq) best_sq = sq, best_w = w_out, best_b = b_out, best_relaxed = relaxed;
+            return sq;
+        });
+        w_out = best_w;
+        b_out = best_b;
         fit.relaxed_rms_error =
-            std::sqrt(std::accumulate(relaxed.begin(), relaxed.end(), 0.0) / (double(n_out) * n_samples)) / o.v_th;
+            std::sqrt(std::accumulate(best_relaxed.begin(), best_relaxed.end(), 0.0) / (double(n_out) * n_samples)) /
+            o.v_th;
         fit.seconds = seconds_since(start);
         result.layers.push_back(fit);
         result.checkpoint.params = p;
@@ -551,38 +611,40 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
 
     Matrix group(p.n_rec, p.n_in + p.n_rec);
     group << w.w_in, w.w_rec;
-    result.hidden_check = check_constraints(group, spec, result.hidden_quant);
-    result.readout_check = check_constraints(w.w_out, spec, result.readout_quant);
-    for (int l = 0; l <= n_hidden; ++l) {
-        int max_fanin = 0;
-        const int first = l < n_hidden ? layout.offset[l] : 0;
-        const int count_rows = l < n_hidden ? static_cast<int>(blocks[l].units.size()) : n_out;
-        for (int j = 0; j < count_rows; ++j) {
-            const auto row = l < n_hidden ? Vector(group.row(first + j).transpose()) : Vector(w.w_out.row(j).transpose());
-            int entries = 0;
-            for (Eigen::Index i = 0; i < row.size(); ++i)
-                entries += entry_count(l < n_hidden ? result.hidden_quant : result.readout_quant, row[i]);
-            max_fanin = std::max(max_fanin, entries);
-        }
-        result.layers[l].max_fanin = max_fanin;
+    result.hidden_check = {};
+    for (int l = 0; l < n_hidden; ++l) {
+        const ConstraintCheck c =
+            check_constraints(group.middleRows(layout.offset[l], blocks[l].units.size()), spec, result.layer_quant[l]);
+        ConstraintCheck& all = result.hidden_check;
+        all.violations += c.violations;
+        all.fanin_violations += c.fanin_violations;
+        all.weight_violations += c.weight_violations;
+        all.max_fanin = std::max(all.max_fanin, c.max_fanin);
+        all.active_pairs += c.active_pairs;
+        all.entries += c.entries;
+        result.layers[l].max_fanin = c.max_fanin;
     }
+    result.readout_check = check_constraints(w.w_out, spec, result.readout_quant);
+    result.layers[n_hidden].max_fanin = result.readout_check.max_fanin;
     result.pipeline_delay = n_hidden - 1;
 
-    auto group_json = [](const GroupQuant& q) {
-        return nlohmann::json{{"scale", q.scale}, {"base", q.base}};
-    };
+    // The first hidden layer's levels are the "hidden" group, the others per-layer groups.
+    CheckpointConstraint levels;
+    levels.spec = spec;
+    levels.hidden = result.layer_quant[0];
+    levels.readout = result.readout_quant;
+    for (int l = 1; l < n_hidden; ++l)
+        levels.layers.push_back({layout.offset[l], static_cast<int>(blocks[l].units.size()), result.layer_quant[l]});
     nlohmann::json layers = nlohmann::json::array();
     for (int l = 0; l < n_hidden; ++l)
         layers.push_back({{"name", result.layers[l].name}, {"rec_offset", layout.offset[l]},
                           {"neurons", blocks[l].units.size()}, {"ann_units", blocks[l].units}});
-    result.checkpoint.extra = {
-        {"constraint",
-         {{"kind", to_string(spec.kind)}, {"fanin", spec.fanin}, {"weight_bits", spec.weight_bits},
-          {"groups", {{"hidden", group_json(result.hidden_quant)}, {"readout", group_json(result.readout_quant)}}}}},
+    result.checkpoint.extra = constraint_to_extra(levels);
+    result.checkpoint.extra.update(nlohmann::json{
         {"conversion",
          {{"ann", ann.name}, {"method", o.method}, {"solver", o.solver}, {"bias_channel", pixels},
           {"coding", {{"steps", o.coding.steps}, {"readout_begin", o.coding.readout_begin}}},
-          {"pipeline_delay", result.pipeline_delay}, {"hidden_layers", layers}}}};
+          {"pipeline_delay", result.pipeline_delay}, {"hidden_layers", layers}}}});
     return result;
 }
 

@@ -68,12 +68,14 @@ struct LayerFit {
     double rel_error = 0;    // |residual| / |target| over the same rows
     double relaxed_rms_error = 0;  // the same before rounding to levels (fit only)
     int max_fanin = 0;       // entries of the fullest neuron
+    double level_scale = 1;  // the levels' scale / the naive network's (fit: the best of a few)
     double seconds = 0;
 };
 
 struct ConversionResult {
     Checkpoint checkpoint;   // params, weights and extra {"constraint", "conversion"}
-    GroupQuant hidden_quant, readout_quant;
+    std::vector<GroupQuant> layer_quant;  // per hidden layer: its own scale (bases)
+    GroupQuant readout_quant;
     std::vector<LayerFit> layers;
     ConstraintCheck hidden_check, readout_check;
     int pipeline_delay = 0;  // steps from an input spike to the readout (hidden layers - 1)

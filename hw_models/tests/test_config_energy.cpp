@@ -1,5 +1,6 @@
 // Hardware config layer, memory map and energy table: presets load, every bad config is
 // one error line naming the field, energy is count x table.
+#include "hw_models/checkpoint_loader.hpp"
 #include "hw_models/energy.hpp"
 #include "hw_models/hw_config.hpp"
 #include "hw_models/memory_report.hpp"
@@ -149,4 +150,71 @@ TEST_CASE("energy table missing an action or a source is refused", "[energy]") {
     // Every shipped table prices every action with a source.
     for (const char* name : {"dynapse2", "reckon", "loihi"})
         CHECK_NOTHROW(EnergyTable::load(project_dir() + "/configs/energy/" + name + ".toml"));
+}
+
+TEST_CASE("per-layer weight levels load into their own LUTs", "[hw_config][loader]") {
+    // Two layers: recurrent neurons 0-1 read the inputs with scale 0.1, neurons 2-3 read
+    // neurons 0-1 with scale 0.02 (their own LUT, group 2); a shared LUT could hold only one.
+    RsnnParams p;
+    p.n_in = 3;
+    p.n_rec = 4;
+    p.n_out = 2;
+    Checkpoint ck;
+    ck.params = p;
+    ck.weights.resize_zero(p);
+    ck.weights.w_in << 0.7, -0.3, 0.1,  //
+        0.2, 0.5, -0.7,                 //
+        0, 0, 0,                        //
+        0, 0, 0;
+    ck.weights.w_rec(2, 0) = 0.14;
+    ck.weights.w_rec(2, 1) = -0.06;
+    ck.weights.w_rec(3, 1) = 0.02;
+    ck.weights.w_out(0, 2) = 0.5;
+    ck.weights.w_out(1, 3) = -0.25;
+    CheckpointConstraint cc;
+    cc.spec.kind = WeightKind::uniform;
+    cc.spec.fanin = 4;
+    cc.spec.weight_bits = 4;
+    cc.hidden.kind = cc.readout.kind = WeightKind::uniform;
+    cc.hidden.scale = 0.1;
+    cc.readout.scale = 0.25;
+    GroupQuant layer1 = cc.hidden;
+    layer1.scale = 0.02;
+    cc.layers.push_back({2, 2, layer1});
+    ck.extra = constraint_to_extra(cc);
+    // The JSON form keeps the layers.
+    const CheckpointConstraint back = constraint_from_extra(ck.extra);
+    REQUIRE(back.layers.size() == 1);
+    CHECK(back.layer_of(1) == -1);
+    CHECK(back.layer_of(3) == 0);
+    CHECK(back.hidden_levels(2).scale == 0.02);
+
+    const HwConfig two = test::edited_preset("uniform4", {});
+    CHECK_THROWS_WITH(network_from_checkpoint(ck, two), Contains("3 LUTs") && Contains("synapse.lut_groups = 2") &&
+                                                            Contains("--hw-set synapse.lut_groups=3"));
+    const HwConfig three = test::edited_preset("uniform4", {{"lut_bits = 16", "lut_bits = 16\nlut_groups = 3"}});
+    const TileNetwork net = network_from_checkpoint(ck, three);
+    CHECK(net.lut_group(0) == 0);
+    CHECK(net.lut_group(1) == 0);
+    CHECK(net.lut_group(2) == 2);
+    CHECK(net.lut_group(3) == 2);
+    CHECK(net.lut_group(4) == 1);
+    // Every neuron's entries add up to its float weights (membrane LSB = 2^-10).
+    const double lsb = std::ldexp(1.0, -three.membrane_frac_bits);
+    for (int j = 0; j < net.n_neurons(); ++j) {
+        std::vector<double> sum(net.n_addresses(), 0.0);
+        const GroupLut& lut = net.lut_of(j);
+        for (const EntryCode& e : net.fanin[j]) sum[e.pre] += lut.table[fw::lut_index(lut.kind, lut.weight_bits, e.code)] * lsb;
+        for (int a = 0; a < net.n_addresses(); ++a) {
+            double w = 0;
+            if (j < p.n_rec) w = a < p.n_in ? ck.weights.w_in(j, a) : ck.weights.w_rec(j, a - p.n_in);
+            else if (a >= p.n_in) w = ck.weights.w_out(j - p.n_rec, a - p.n_in);
+            INFO("neuron " << j << " address " << a);
+            CHECK(sum[a] == Approx(w).margin(lsb));
+        }
+    }
+    // A layer range outside the recurrent neurons is refused.
+    cc.layers[0].neurons = 3;
+    ck.extra = constraint_to_extra(cc);
+    CHECK_THROWS_WITH(network_from_checkpoint(ck, three), Contains("beyond the 4 recurrent"));
 }

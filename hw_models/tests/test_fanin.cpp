@@ -27,7 +27,7 @@ TEST_CASE("CAM refuses bad uniform codes and builds the inverted index", "[cam]"
     FaninTable cam(fw::EntryLayout{fw::code_uniform, 4, 8}, 6, 3, 3, 0);
     CHECK_THROWS_WITH(cam.write(0, 0, 1, -8), Contains("code -8 outside [-7, 7] for uniform 4-bit"));
     CHECK_THROWS_WITH(cam.write(0, 0, 1, 8), Contains("code 8 outside [-7, 7]"));
-    cam.set_lut_offsets(0, 15);
+    cam.set_lut_stride(15);
     cam.set_group(5, 1);
     cam.write(0, 0, 1, 7);
     cam.write(4, 2, 1, -7);

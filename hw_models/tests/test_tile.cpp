@@ -192,6 +192,26 @@ TEST_CASE("energy equals the hand-computed sum for a tiny run", "[tile][energy]"
     CHECK(e.at("total") == Approx(511.15));
 }
 
+TEST_CASE("a neuron reads the weight LUT of its layer", "[tile][lut]") {
+    // Neuron 1 moves to LUT group 2 whose code 7 weighs 0.5 < v_th = 0.6: it stays silent.
+    Tiny tiny;
+    tiny.hw.lut_groups = 3;
+    GroupQuant q;
+    q.kind = WeightKind::uniform;
+    q.weight_bits = 4;
+    q.scale = 0.5 / 7;
+    tiny.net.layer_luts = {make_group_lut(q, tiny.hw, "layer")};
+    tiny.net.layer_lut = {0, 2};
+    Chip chip(tiny.hw, tiny.net);
+    chip.record_spikes(true);
+    const SampleResult r = chip.run_sample(tiny.sample, 0);
+    const auto spikes = chip.take_spikes();
+    REQUIRE(spikes.size() == 1);
+    CHECK(spikes[0] == SpikeEvent{0, 0});
+    CHECK(chip.counters()[Action::sop] == 2);
+    CHECK(r.readout == std::vector<int64_t>{0});
+}
+
 TEST_CASE("VCD trace of chosen neurons is written", "[tile][vcd]") {
     Tiny tiny;
     const std::string path = (std::filesystem::temp_directory_path() / "qrsim_test_trace.vcd").string();

@@ -188,12 +188,22 @@ TEST_CASE("a converted MLP holds the chip's constraints") {
             o.samples = 200;
             if (std::string(method) == "fit") o.prune_to = {12};
             const ConversionResult r = convert_ann(ann, train, *task, o);
+            INFO(to_string(kind) << " " << method << ": fan-in violations " << r.hidden_check.fanin_violations
+                                 << ", weight violations " << r.hidden_check.weight_violations);
             CHECK(r.hidden_check.violations == 0);
             CHECK(r.readout_check.violations == 0);
             CHECK(r.hidden_check.max_fanin <= 8);
             CHECK(r.readout_check.max_fanin <= 8);
             CHECK(r.checkpoint.params.n_rec == (std::string(method) == "fit" ? 12 + 16 : 24 + 16));
             CHECK(r.checkpoint.extra.at("constraint").at("kind") == to_string(kind));
+            // Each hidden layer has its own levels: the second layer's are a group of their own.
+            const CheckpointConstraint levels = constraint_from_extra(r.checkpoint.extra);
+            REQUIRE(levels.layers.size() == 1);
+            CHECK(levels.layers[0].first == (std::string(method) == "fit" ? 12 : 24));
+            CHECK(levels.layers[0].neurons == 16);
+            CHECK(levels.layers[0].quant.scale == r.layer_quant[1].scale);
+            CHECK(levels.hidden.base == r.layer_quant[0].base);
+            CHECK((levels.hidden.scale != levels.layers[0].quant.scale || levels.hidden.base != levels.layers[0].quant.base));
         }
     }
 }
