@@ -22,6 +22,7 @@ struct ConvertCommand {
     std::string ann_load, ann_save;
     int ann_epochs = 10;
     int ann_fanin = 0;
+    int ann_weight_bits = 0;
     std::string constraint = "uniform";
     int fanin = 64;
     int weight_bits = 4;
@@ -91,6 +92,8 @@ void run_convert(const ConvertCommand& cmd) {
     prepare_output(cmd.report, "--report");
     prepare_output(cmd.ann_save, "--ann-save");
 
+    if (cmd.ann_weight_bits == 1)
+        throw UsageError("--ann-weight-bits 1: use 0 (float weights) or 2..16 bits");
     ConversionOptions o;
     try {
         o.spec.kind = weight_kind_from_string(cmd.constraint);
@@ -123,10 +126,12 @@ void run_convert(const ConvertCommand& cmd) {
         AnnTrainOptions t;
         t.epochs = cmd.ann_epochs;
         t.fanin = cmd.ann_fanin;
+        t.weight_bits = cmd.ann_weight_bits;
         t.seed = cmd.seed;
-        std::printf("training ann %s: %d epochs on %d images%s\n", ann.name.c_str(), t.epochs,
+        std::printf("training ann %s: %d epochs on %d images%s%s\n", ann.name.c_str(), t.epochs,
                     static_cast<int>(train.x.rows()),
-                    cmd.ann_fanin > 0 ? (", fan-in " + std::to_string(cmd.ann_fanin)).c_str() : "");
+                    cmd.ann_fanin > 0 ? (", fan-in " + std::to_string(cmd.ann_fanin)).c_str() : "",
+                    cmd.ann_weight_bits > 0 ? (", " + std::to_string(cmd.ann_weight_bits) + "-bit weights seen").c_str() : "");
         train_ann(ann, train, t);
         if (!cmd.ann_save.empty()) save_ann(cmd.ann_save, ann);
     }
@@ -211,7 +216,8 @@ void run_convert(const ConvertCommand& cmd) {
         report["eval_s"] = eval_seconds;
         report["conversion"] = {{"method", cmd.method}, {"solver", cmd.solver}, {"constraint", cmd.constraint},
                                 {"fanin", cmd.fanin}, {"weight_bits", cmd.weight_bits}, {"samples", cmd.samples},
-                                {"ann_fanin", cmd.ann_fanin}, {"prune_to", o.prune_to}};
+                                {"ann_fanin", cmd.ann_fanin}, {"ann_weight_bits", cmd.ann_weight_bits},
+                                {"prune_to", o.prune_to}};
         nlohmann::json layers = nlohmann::json::array();
         for (const LayerFit& f : r.layers)
             layers.push_back({{"name", f.name}, {"ann_units", f.ann_units}, {"neurons", f.neurons},
@@ -242,6 +248,10 @@ void register_convert(CLI::App& app) {
     sub->add_option("--ann-epochs", cmd->ann_epochs, "ANN training epochs")->check(CLI::Range(1, 1000))->capture_default_str();
     sub->add_option("--ann-fanin", cmd->ann_fanin, "train the ANN's dense layers with this fan-in (0: dense)")
         ->check(CLI::Range(0, 100000))
+        ->capture_default_str();
+    sub->add_option("--ann-weight-bits", cmd->ann_weight_bits,
+                    "train the ANN quantization-aware: its passes see uniform levels of this many bits (0: float)")
+        ->check(CLI::Range(0, 16))
         ->capture_default_str();
     sub->add_option("--constraint", cmd->constraint, "weights: none, uniform or dynapse2")
         ->check(CLI::IsMember({"none", "uniform", "dynapse2"}))

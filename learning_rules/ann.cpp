@@ -1,8 +1,10 @@
 #include "learning_rules/ann.hpp"
 
 #include "learning_rules/atomic_file.hpp"
+#include "learning_rules/constrained_group.hpp"
 #include "learning_rules/idx.hpp"
 #include "learning_rules/optimizer.hpp"
+#include "learning_rules/synapse_fit.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -242,7 +244,18 @@ double train_ann(Ann& ann, const ImageSet& train, const AnnTrainOptions& o) {
     std::vector<int> order(n);
     std::iota(order.begin(), order.end(), 0);
     double lr = o.learning_rate, accuracy = 0;
-    std::vector<Matrix> act(n_layers + 1), pre;
+    std::vector<Matrix> act(n_layers + 1), pre, float_w(n_layers);
+    ConstraintSpec levels;
+    levels.kind = WeightKind::uniform;
+    if (o.weight_bits > 0) {
+        levels.weight_bits = o.weight_bits;
+        validate(levels);  // names weight_bits if it makes no sense
+    }
+    const int max_code = uniform_max_code(levels.weight_bits);
+    auto quantize = [&](Matrix& w) {
+        const double step = choose_quant(levels, w).scale;
+        w = w.unaryExpr([&](double x) { return nearest_level(x, step, max_code); });
+    };
     for (int epoch = 1; epoch <= o.epochs; ++epoch) {
         const auto start = std::chrono::steady_clock::now();
         if (o.fanin > 0 && epoch == o.fanin_after_epoch + 1)
@@ -255,6 +268,11 @@ double train_ann(Ann& ann, const ImageSet& train, const AnnTrainOptions& o) {
             const int bsz = std::min(o.batch_size, n - s);
             act[0].resize(bsz, train.x.cols());
             for (int i = 0; i < bsz; ++i) act[0].row(i) = train.x.row(order[s + i]);
+            if (o.weight_bits > 0)
+                for (size_t l = 0; l < n_layers; ++l) {
+                    float_w[l] = ann.layers[l].w;
+                    quantize(ann.layers[l].w);
+                }
             pre = ann.forward_all(act[0]);
             for (size_t l = 0; l + 1 < n_layers; ++l) act[l + 1] = pre[l].cwiseMax(0.0);
             // Softmax cross-entropy: d loss / d logits = (softmax - onehot) / batch.
@@ -278,6 +296,8 @@ double train_ann(Ann& ann, const ImageSet& train, const AnnTrainOptions& o) {
                 if (ann.layers[l].mask.size()) dw[l] = dw[l].cwiseProduct(ann.layers[l].mask);
                 if (l > 0) d = dx.cwiseProduct((pre[l - 1].array() > 0).cast<double>().matrix());
             }
+            if (o.weight_bits > 0)
+                for (size_t l = 0; l < n_layers; ++l) ann.layers[l].w = float_w[l];
             adam.step(refs, lr);
             for (AnnLayer& l : ann.layers)
                 if (l.mask.size()) l.w = l.w.cwiseProduct(l.mask);
@@ -291,6 +311,9 @@ double train_ann(Ann& ann, const ImageSet& train, const AnnTrainOptions& o) {
         }
         lr *= o.lr_decay;
     }
+    // The network that was trained is the one on the levels.
+    if (o.weight_bits > 0)
+        for (AnnLayer& l : ann.layers) quantize(l.w);
     return accuracy;
 }
 

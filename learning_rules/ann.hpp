@@ -86,6 +86,11 @@ struct AnnTrainOptions {
     // weights (mask) and training continues: an ANN shaped like the chip.
     int fanin = 0;
     int fanin_after_epoch = 4;
+    // > 0: quantization-aware training: forward and backward passes see every layer's
+    // weights rounded to uniform `weight_bits` levels (the converter's naive levels,
+    // choose_quant); the updates go to float shadow weights (straight-through). The trained
+    // ANN keeps the rounded weights (biases stay float).
+    int weight_bits = 0;
     uint64_t seed = 1;
     int threads = 1;
     bool verbose = true;

@@ -17,11 +17,6 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 
 double clamp(double x, double lo, double hi) { return std::min(hi, std::max(lo, x)); }
 
-// The level nearest to x: step x code, |code| <= max_code.
-double nearest_level(double x, double step, int max_code) {
-    return step * clamp(std::round(x / step), -max_code, max_code);
-}
-
 // Rows whose error counts at w: two-sided rows always, one-sided rows when violated.
 std::vector<int> active_rows(const FitProblem& p, const Vector& w, bool all_one_sided) {
     const Vector rw = p.r * w;
@@ -50,6 +45,10 @@ void normal_equations(const FitProblem& p, const std::vector<int>& rows, double 
 }
 
 }  // namespace
+
+double nearest_level(double x, double step, int max_code) {
+    return step * clamp(std::round(x / step), -max_code, max_code);
+}
 
 Vector fit_residual(const FitProblem& p, const Vector& w) {
     Vector e = p.r * w - p.c;

@@ -37,6 +37,9 @@ struct FitProblem {
     RowKind kind_of(int k) const { return kind.empty() ? RowKind::equal : kind[k]; }
 };
 
+// The level nearest to x: step x code, |code| <= max_code.
+double nearest_level(double x, double step, int max_code);
+
 // Residual per row with one-sided rows that hold counted as 0.
 Vector fit_residual(const FitProblem& p, const Vector& w);
 

@@ -66,6 +66,7 @@ expect 2 'net' eval --report "$out/r.json"
 expect 2 'name the same file' train --report "$out/same.json" --checkpoint "$out/same.json"
 mkdir -p "$tmp/adir"
 expect 2 'adir: is a directory' train --report "$tmp/adir"
+expect 2 'ann-weight-bits 1: use 0 \(float weights\) or 2\.\.16 bits' convert --ann mlp --ann-weight-bits 1 --report "$out/r.json"
 
 # Dataset errors (exit 1): detected before training starts.
 train 1 "$tmp/nope" --data "$tmp/nope"

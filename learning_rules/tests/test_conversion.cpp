@@ -207,3 +207,45 @@ TEST_CASE("a converted MLP holds the chip's constraints") {
         }
     }
 }
+
+TEST_CASE("quantization-aware ANN training ends on the levels and still learns") {
+    // Two Gaussian blobs per class in 20 dimensions: learnable, no dataset needed.
+    ImageSet data;
+    data.rows = 4;
+    data.cols = 5;
+    const int n = 600, classes = 3;
+    data.x.resize(n, 20);
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> noise(0, 0.15);
+    Matrix centres = Matrix::Random(classes, 20).cwiseAbs();
+    for (int i = 0; i < n; ++i) {
+        data.labels.push_back(i % classes);
+        for (int p = 0; p < 20; ++p) data.x(i, p) = centres(i % classes, p) + noise(rng);
+    }
+    auto distinct = [](const Matrix& w) {
+        std::vector<double> v(w.data(), w.data() + w.size());
+        std::sort(v.begin(), v.end());
+        return std::unique(v.begin(), v.end()) - v.begin();
+    };
+    for (int bits : {0, 3}) {
+        Ann ann = ann_preset("mlp", 4, 5, 3);
+        ann.layers = {AnnLayer::dense(20, 12), AnnLayer::dense(12, classes)};
+        for (AnnLayer& l : ann.layers) {
+            std::normal_distribution<double> init(0, std::sqrt(2.0 / l.n_in));
+            for (Eigen::Index i = 0; i < l.w.size(); ++i) l.w.data()[i] = init(rng);
+        }
+        AnnTrainOptions t;
+        t.epochs = 8;
+        t.batch_size = 32;
+        t.learning_rate = 1e-2;
+        t.weight_bits = bits;
+        t.verbose = false;
+        train_ann(ann, data, t);
+        INFO("weight_bits " << bits);
+        CHECK(ann.accuracy(data) > 0.9);
+        for (const AnnLayer& l : ann.layers) {
+            if (bits > 0) CHECK(distinct(l.w) <= 2 * uniform_max_code(bits) + 1);
+            else CHECK(distinct(l.w) == l.w.size());  // float: no two weights alike
+        }
+    }
+}
