@@ -77,17 +77,21 @@ GroupQuant scaled(GroupQuant q, double m) {
     return q;
 }
 
-// Calls fit(levels) -> rounded squared residual for each candidate scale of q (once for
-// float levels); returns the best multiplier, and its levels in q.
+// fit(levels, solver) fits a layer and returns its rounded squared residual. The candidate
+// scales are compared with LSQ fits (an LP fit is many times slower); the last call is the
+// fit with `solver` at the chosen levels, left in q. Returns the chosen multiplier.
 template <class Fit>
-double choose_level_scale(GroupQuant& q, Fit fit) {
-    if (grid_of(q).step <= 0) return fit(q), 1.0;
-    double best = 1.0, best_sq = kInf;
-    for (double m : kLevelScales) {
-        const double sq = fit(scaled(q, m));
-        if (sq < best_sq) best_sq = sq, best = m;
+double choose_level_scale(GroupQuant& q, const std::string& solver, Fit fit) {
+    double best = 1.0;
+    if (grid_of(q).step > 0) {
+        double best_sq = kInf;
+        for (double m : kLevelScales) {
+            const double sq = fit(scaled(q, m), "lsq");
+            if (sq < best_sq) best_sq = sq, best = m;
+        }
+        q = scaled(q, best);
     }
-    q = scaled(q, best);
+    fit(q, solver);
     return best;
 }
 
@@ -449,29 +453,25 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 const Vector score = scale.w.row(j).transpose().cwiseAbs().cwiseProduct(rms);
                 chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, -1);
             });
-            Matrix trial;
-            Block best;
-            best.units = all_units(units);
-            std::vector<double> relaxed(units), residual(units), best_relaxed;
-            double best_sq = kInf;
+            Block block;
+            block.units = all_units(units);
+            std::vector<double> relaxed(units), residual(units);
             LayerFit fit;
-            fit.level_scale = choose_level_scale(result.layer_quant[l], [&](const GroupQuant& levels) {
+            fit.level_scale = choose_level_scale(result.layer_quant[l], o.solver, [&](const GroupQuant& levels,
+                                                                                     const std::string& solver) {
                 const Grid grid = grid_of(levels);
-                trial.setZero(units, n_src + 1);
+                block.w.setZero(units, n_src + 1);
                 parallel_for(units, o.threads, [&](int j) {
                     const FitProblem p = neuron_problem(r, chosen[j], c.col(j), kind[j], grid.bound());
-                    const Vector w = fit_neuron(p, o.solver, grid, std::vector<char>(chosen[j].size(), 1), relaxed[j]);
+                    const Vector w = fit_neuron(p, solver, grid, std::vector<char>(chosen[j].size(), 1), relaxed[j]);
                     residual[j] = fit_residual(p, w).squaredNorm();
-                    for (size_t a = 0; a < chosen[j].size(); ++a) trial(j, chosen[j][a]) = w[a];
+                    for (size_t a = 0; a < chosen[j].size(); ++a) block.w(j, chosen[j][a]) = w[a];
                 });
-                const double sq = std::accumulate(residual.begin(), residual.end(), 0.0);
-                if (sq < best_sq) best_sq = sq, best.w = trial, best_relaxed = relaxed;
-                return sq;
+                return std::accumulate(residual.begin(), residual.end(), 0.0);
             });
             fit.relaxed_rms_error =
-                std::sqrt(std::accumulate(best_relaxed.begin(), best_relaxed.end(), 0.0) / (double(units) * n_samples)) /
-                o.v_th;
-            blocks.push_back(best);
+                std::sqrt(std::accumulate(relaxed.begin(), relaxed.end(), 0.0) / (double(units) * n_samples)) / o.v_th;
+            blocks.push_back(block);
 
             const int target = l < static_cast<int>(o.prune_to.size()) ? o.prune_to[l] : 0;
             if (target > 0 && target < units) {
@@ -493,8 +493,8 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 kept.pop_back();  // the bias channel
                 Block pruned;
                 pruned.units = kept;
-                pruned.w.resize(kept.size(), best.w.cols());
-                for (size_t j = 0; j < kept.size(); ++j) pruned.w.row(j) = best.w.row(kept[j]);
+                pruned.w.resize(kept.size(), block.w.cols());
+                for (size_t j = 0; j < kept.size(); ++j) pruned.w.row(j) = block.w.row(kept[j]);
                 blocks.back() = pruned;
             }
             fit.seconds = seconds_since(start);
@@ -528,12 +528,12 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
             candidates.push_back(n_src);
             chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, n_src);
         });
-        Matrix w_out, best_w;
-        Vector b_out(n_out), best_b;
-        std::vector<double> relaxed(n_out), residual(n_out), best_relaxed;
-        double best_sq = kInf;
+        Matrix w_out;
+        Vector b_out(n_out);
+        std::vector<double> relaxed(n_out), residual(n_out);
         LayerFit fit;
-        fit.level_scale = choose_level_scale(result.readout_quant, [&](const GroupQuant& levels) {
+        fit.level_scale = choose_level_scale(result.readout_quant, o.solver, [&](const GroupQuant& levels,
+                                                                                const std::string& solver) {
             const Grid grid = grid_of(levels);
             w_out.setZero(n_out, n_src);
             parallel_for(n_out, o.threads, [&](int j) {
@@ -543,20 +543,15 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 prob.lo[in.size() - 1] = -kInf;  // the bias (last: chosen is sorted, n_src largest)
                 prob.hi[in.size() - 1] = kInf;
                 quantized.back() = 0;
-                const Vector w = fit_neuron(prob, o.solver, grid, quantized, relaxed[j]);
+                const Vector w = fit_neuron(prob, solver, grid, quantized, relaxed[j]);
                 residual[j] = fit_residual(prob, w).squaredNorm();
                 for (size_t a = 0; a + 1 < in.size(); ++a) w_out(j, in[a]) = w[a];
                 b_out[j] = w[in.size() - 1];
             });
-            const double sq = std::accumulate(residual.begin(), residual.end(), 0.0);
-            if (sq < best_sq) best_sq = sq, best_w = w_out, best_b = b_out, best_relaxed = relaxed;
-            return sq;
+            return std::accumulate(residual.begin(), residual.end(), 0.0);
         });
-        w_out = best_w;
-        b_out = best_b;
         fit.relaxed_rms_error =
-            std::sqrt(std::accumulate(best_relaxed.begin(), best_relaxed.end(), 0.0) / (double(n_out) * n_samples)) /
-            o.v_th;
+            std::sqrt(std::accumulate(relaxed.begin(), relaxed.end(), 0.0) / (double(n_out) * n_samples)) / o.v_th;
         fit.seconds = seconds_since(start);
         result.layers.push_back(fit);
         result.checkpoint.params = p;
