@@ -30,11 +30,13 @@ TileNetwork network_from_checkpoint(const Checkpoint& ck, const HwConfig& hw) {
         }
     }
     net.fanin.resize(net.n_neurons());
-    for (int j = 0; j < p.n_rec; ++j)
+    for (int j = 0; j < p.n_rec; ++j) {
+        const GroupQuant& levels = cc.hidden_levels(j);
         for (int pre = 0; pre < p.n_in + p.n_rec; ++pre) {
             const double x = pre < p.n_in ? w.w_in(j, pre) : w.w_rec(j, pre - p.n_in);
-            if (x != 0.0) decompose(cc.hidden_levels(j), x, pre, net.fanin[j]);
+            if (x != 0.0) decompose(levels, x, pre, net.fanin[j]);
         }
+    }
     for (int o = 0; o < p.n_out; ++o)
         for (int j = 0; j < p.n_rec; ++j)
             if (w.w_out(o, j) != 0.0) decompose(cc.readout, w.w_out(o, j), p.n_in + j, net.fanin[p.n_rec + o]);
