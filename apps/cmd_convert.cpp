@@ -29,6 +29,7 @@ struct ConvertCommand {
     std::string prune_to;
     std::string method = "fit";
     std::string solver = "lsq";
+    std::string bias = "register";
     int samples = 1500;
     int test_samples = -1;
     std::string data_dir = TaskOptions{}.data_dir;
@@ -104,6 +105,7 @@ void run_convert(const ConvertCommand& cmd) {
     o.spec.weight_bits = cmd.weight_bits;
     o.method = cmd.method;
     o.solver = cmd.solver;
+    o.bias_registers = cmd.bias == "register";
     o.samples = cmd.samples;
     o.seed = cmd.seed;
     o.threads = cmd.threads;
@@ -214,7 +216,8 @@ void run_convert(const ConvertCommand& cmd) {
         report["pipeline_delay_steps"] = r.pipeline_delay;
         report["convert_s"] = convert_seconds;
         report["eval_s"] = eval_seconds;
-        report["conversion"] = {{"method", cmd.method}, {"solver", cmd.solver}, {"constraint", cmd.constraint},
+        report["conversion"] = {{"method", cmd.method}, {"solver", cmd.solver}, {"bias", cmd.bias},
+                                {"constraint", cmd.constraint},
                                 {"fanin", cmd.fanin}, {"weight_bits", cmd.weight_bits}, {"samples", cmd.samples},
                                 {"ann_fanin", cmd.ann_fanin}, {"ann_weight_bits", cmd.ann_weight_bits},
                                 {"prune_to", o.prune_to}};
@@ -265,6 +268,11 @@ void register_convert(CLI::App& app) {
         ->capture_default_str();
     sub->add_option("--solver", cmd->solver, "fit: lsq (bounded least squares), l1 or linf (LP, Clp)")
         ->check(CLI::IsMember({"lsq", "l1", "linf"}))
+        ->capture_default_str();
+    sub->add_option("--bias", cmd->bias,
+                    "hidden biases: register (the neuron's bias register) or channel (a synapse from the "
+                    "always-on input, one fan-in entry on the weight levels)")
+        ->check(CLI::IsMember({"register", "channel"}))
         ->capture_default_str();
     sub->add_option("--samples", cmd->samples, "K_s: training images the fit samples")->check(CLI::Range(10, 60000))->capture_default_str();
     sub->add_option("--test-samples", cmd->test_samples, "test images to evaluate (-1: all)")->capture_default_str();

@@ -3,6 +3,7 @@
 //   qrsim run --hw configs/hw/dynapse2.toml --net CHECKPOINT [--task fmnist-rows]
 //   qrsim run --learn --hw dynapse2 [--epochs N] [--hw-set learn.update=stochastic] ...
 //             [--test-samples N] [--report R.json] [--vcd FILE [--vcd-neurons 0,1,2]]
+//   qrsim run --net CONVERTED --task fmnist-rate --ann ANN.json   (also: agreement with the ANN)
 //
 // The checkpoint's weights are decomposed into CAM entries (hw_models/checkpoint_loader),
 // written into the tiles through their checked interface, and the test split runs sample
@@ -19,6 +20,7 @@
 #include "apps/report.hpp"
 #include "hw_models/checkpoint_loader.hpp"
 #include "hw_models/chip.hpp"
+#include "learning_rules/ann.hpp"
 #include "learning_rules/checkpoint.hpp"
 #include "learning_rules/trainer.hpp"
 
@@ -39,6 +41,7 @@ struct RunCommand {
     ConfigFlags flags;
     std::string hw = "dynapse2";
     std::string net;
+    std::string ann;  // the ANN a converted network came from: report the tile's agreement with it
     std::string report;
     std::string vcd;
     std::string vcd_neurons;
@@ -84,6 +87,22 @@ void run_on_tile(const RunCommand& cmd) {
         throw std::runtime_error("network in " + cmd.net + " has " + std::to_string(cp.params.n_in) + " inputs and " +
                                  std::to_string(cp.params.n_out) + " outputs, task " + info.name + " has " +
                                  std::to_string(info.n_inputs) + " and " + std::to_string(info.n_classes));
+    // The ANN's predictions on the same test images (fmnist-rate encodes them in order).
+    std::vector<int> ann_pred;
+    double ann_accuracy = 0;
+    if (!cmd.ann.empty()) {
+        if (info.name != "fmnist-rate")
+            throw UsageError("--ann compares with the ANN a network was converted from: it needs --task fmnist-rate");
+        const Ann ann = load_ann(cmd.ann);
+        const ImageSet images = load_fmnist_images(config.task.data_dir, Split::test, config.task.test_samples);
+        if (ann.n_in() != images.x.cols() || ann.n_out() != info.n_classes)
+            throw std::runtime_error("--ann " + cmd.ann + " has " + std::to_string(ann.n_in()) + " inputs and " +
+                                     std::to_string(ann.n_out()) + " outputs, the task's images have " +
+                                     std::to_string(images.x.cols()) + " pixels and " +
+                                     std::to_string(info.n_classes) + " classes");
+        ann_pred = ann.predict(images.x);
+        ann_accuracy = ann.accuracy(images);
+    }
     const TileNetwork net = network_from_checkpoint(cp, hw);
     Chip chip(hw, net, "chip");
     const int n = task->size(Split::test);
@@ -91,14 +110,16 @@ void run_on_tile(const RunCommand& cmd) {
                  info.name.c_str(), hw.name.c_str(), hw.tiles(), hw.tiles() == 1 ? "" : "s", hw.fanin, net.n_rec,
                  net.n_out, net.n_entries(), n);
 
-    int correct = 0;
+    int correct = 0, agree = 0;
     SpikeSample sample;
     {
         ProgressDisplay progress(stderr);
         const auto t0 = std::chrono::steady_clock::now();
         for (int i = 0; i < n; ++i) {
             task->encode(Split::test, i, sample);
-            correct += chip.run_sample(sample, info.readout_begin).prediction == sample.label;
+            const int prediction = chip.run_sample(sample, info.readout_begin).prediction;
+            correct += prediction == sample.label;
+            if (!ann_pred.empty()) agree += prediction == ann_pred.at(i);
             Progress p;
             p.epoch = 1;
             p.epochs = 1;
@@ -133,6 +154,8 @@ void run_on_tile(const RunCommand& cmd) {
     for (const auto& [name, bits] : memory.bits) std::printf("  %-16s %14lld\n", name.c_str(), static_cast<long long>(bits));
     std::printf("SOPs %llu (%.0f per inference), simulated time %.3f s, wall time %.1f s\n",
                 static_cast<unsigned long long>(counters[Action::sop]), counters[Action::sop] * per, chip.sim_time_s(), wall);
+    if (!ann_pred.empty())
+        std::printf("agreement with the ANN %.2f %% (ANN accuracy %.2f %%)\n", 100.0 * agree * per, 100 * ann_accuracy);
     if (!hw.vcd_file.empty()) std::printf("vcd: %s\n", hw.vcd_file.c_str());
 
     if (!cmd.report.empty()) {
@@ -140,6 +163,11 @@ void run_on_tile(const RunCommand& cmd) {
         report["test_accuracy"] = accuracy;
         report["float_test_accuracy"] = fl.accuracy;
         report["test_samples"] = n;
+        if (!ann_pred.empty()) {
+            report["ann"] = cmd.ann;
+            report["ann_accuracy"] = ann_accuracy;
+            report["agreement_ann"] = agree * per;
+        }
         // energy_pj: per inference, by action and total; energy_run_pj: the whole run.
         nlohmann::json e_run = nlohmann::json::object(), e_inf = nlohmann::json::object();
         for (const auto& [name, pj] : energy) {
@@ -173,6 +201,9 @@ void register_run(CLI::App& app) {
     sub->add_option("--hw", cmd->hw, "hardware preset name or file (configs/hw/*.toml)")->type_name("PRESET|FILE");
     sub->add_option("--net", cmd->net, "checkpoint of a network trained under the tile's constraint "
                                        "(required without --learn; with --learn: start from it)")
+        ->type_name("FILE");
+    sub->add_option("--ann", cmd->ann, "the ANN the network was converted from (qrsim convert --ann-save): also report "
+                                       "how often the tile's predictions agree with the ANN's (task fmnist-rate)")
         ->type_name("FILE");
     cmd->flags.add_to(*sub, ConfigFlags::data | ConfigFlags::network);
     sub->add_flag("--learn", cmd->learn, "train on chip with the learning firmware ([learn] in the hw config), then test");

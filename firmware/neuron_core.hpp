@@ -3,11 +3,12 @@
 // all call these functions, so they agree bit for bit by construction.
 //
 // Per step t, with I_t the synaptic input (sum of the weights of the entries that matched
-// this step's AER packet, in membrane LSBs) and z_{t-1} the neuron's previous spike:
+// this step's AER packet, in membrane LSBs), b the neuron's bias register and z_{t-1} the
+// neuron's previous spike:
 //
 //   a_t = decay(a_{t-1}, rho) + z_{t-1} 2^a_frac                     (ALIF only)
-//   v_t = decay(v_{t-1}, alpha) + I_t - v_th z_{t-1}                  reset by subtraction
-//   v_t = (z_{t-1} ? 0 : decay(v_{t-1}, alpha)) + I_t                 reset to zero
+//   v_t = decay(v_{t-1}, alpha) + I_t + b - v_th z_{t-1}              reset by subtraction
+//   v_t = (z_{t-1} ? 0 : decay(v_{t-1}, alpha)) + I_t + b             reset to zero
 //   A_t = v_th + round(beta a_t / 2^a_frac)
 //   z_t = 0 and refractory count down   if refractory steps remain
 //   z_t = (v_t >= A_t), refractory = R   otherwise               (H(0) = 1, as the float model)
@@ -78,20 +79,21 @@ inline int64_t threshold(const NeuronConfig& c, const NeuronState& s) {
 }
 
 // One step of a LIF/ALIF neuron; returns z_t (0 or 1) and stores it in s.z.
-inline uint8_t neuron_step(const NeuronConfig& c, NeuronState& s, int32_t input, Lfsr32& lfsr) {
+inline uint8_t neuron_step(const NeuronConfig& c, NeuronState& s, int32_t input, int32_t bias, Lfsr32& lfsr) {
     const int32_t z_prev = s.z;
+    const int64_t drive = static_cast<int64_t>(input) + bias;
     if (c.adaptive) {
         const int64_t a = decay(s.a, c.rho, c.leak, c.rounding, lfsr) + (static_cast<int64_t>(z_prev) << c.a_frac);
         s.a = sat_unsigned(a, c.a_bits);
     }
     int64_t v;
     if (c.reset == reset_subtract) {
-        v = decay(s.v, c.alpha, c.leak, c.rounding, lfsr) + input - (z_prev ? c.v_th : 0);
+        v = decay(s.v, c.alpha, c.leak, c.rounding, lfsr) + drive - (z_prev ? c.v_th : 0);
     } else {
         // The draw is taken even when the reset discards the decayed value, so the LFSR
         // sequence does not depend on spikes (a hardware pipeline would clock it anyway).
         const int64_t leaked = decay(s.v, c.alpha, c.leak, c.rounding, lfsr);
-        v = (z_prev ? 0 : leaked) + input;
+        v = (z_prev ? 0 : leaked) + drive;
     }
     s.v = sat_signed(v, c.v_bits);
     uint8_t z = 0;

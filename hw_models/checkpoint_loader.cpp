@@ -40,13 +40,17 @@ TileNetwork network_from_checkpoint(const Checkpoint& ck, const HwConfig& hw) {
     for (int o = 0; o < p.n_out; ++o)
         for (int j = 0; j < p.n_rec; ++j)
             if (w.w_out(o, j) != 0.0) decompose(cc.readout, w.w_out(o, j), p.n_in + j, net.fanin[p.n_rec + o]);
-    for (int o = 0; o < p.n_out; ++o) {
-        const long long b = std::llround(std::ldexp(w.b_out[o], hw.membrane_frac_bits));
+    // Bias registers in the membrane's fixed point (nearest).
+    auto bias_register = [&](double value, const char* what, int index) {
+        const long long b = std::llround(std::ldexp(value, hw.membrane_frac_bits));
         if (!fw::fits_signed(b, hw.membrane_bits))
-            throw std::runtime_error("readout bias " + std::to_string(o) + " = " + std::to_string(w.b_out[o]) +
+            throw std::runtime_error(std::string(what) + " " + std::to_string(index) + " = " + std::to_string(value) +
                                      " does not fit neuron.membrane_bits = " + std::to_string(hw.membrane_bits));
-        net.bias.push_back(static_cast<int32_t>(b));
-    }
+        return static_cast<int32_t>(b);
+    };
+    if (w.b_rec.size() == p.n_rec)
+        for (int j = 0; j < p.n_rec; ++j) net.bias[j] = bias_register(w.b_rec[j], "hidden bias", j);
+    for (int o = 0; o < p.n_out; ++o) net.bias[p.n_rec + o] = bias_register(w.b_out[o], "readout bias", o);
     check_fits(net, hw);
     return net;
 }

@@ -27,7 +27,7 @@ Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
         Tile& tile = *tiles_[j / npt];
         const int slot = j % npt;
         tile.place(slot, j, net.is_readout(j) ? NeuronRole::readout : NeuronRole::hidden, net.config_of(j),
-                   net.is_readout(j) ? net.bias[j - net.n_rec] : 0, net.lut_group(j));
+                   net.bias[j], net.lut_group(j));
         for (const EntryCode& e : net.fanin[j]) {
             tile.fanin().append(slot, e.pre, e.code);
             auto& r = routes[e.pre];

@@ -114,6 +114,9 @@ void check_fits(const TileNetwork& net, const HwConfig& hw) {
         throw std::runtime_error("network needs " + std::to_string(net.n_addresses()) + " AER addresses, tile.address_bits = " +
                                  std::to_string(hw.address_bits) + " gives " +
                                  std::to_string(fw::max_unsigned(hw.address_bits) + 1));
+    if (static_cast<int>(net.bias.size()) != net.n_neurons())
+        throw std::runtime_error("network has " + std::to_string(net.bias.size()) + " bias registers for " +
+                                 std::to_string(net.n_neurons()) + " neurons");
     if (net.n_luts() > hw.lut_groups)
         throw std::runtime_error("network has per-layer weight levels in " + std::to_string(net.n_luts()) +
                                  " LUTs, the tile has synapse.lut_groups = " + std::to_string(hw.lut_groups) +
@@ -131,6 +134,7 @@ TileNetwork network_without_synapses(const RsnnParams& p, const HwConfig& hw) {
     net.n_alif = p.n_alif;
     net.n_out = p.n_out;
     set_neuron_configs(p, hw, net);
+    net.bias.assign(net.n_neurons(), 0);
     return net;
 }
 
@@ -166,7 +170,6 @@ TileNetwork random_network(const HwConfig& hw, const RsnnParams& p, int fanin, u
             net.fanin[j].push_back(EntryCode{a, c});
         }
     }
-    net.bias.assign(net.n_out, 0);
     return net;
 }
 

@@ -31,7 +31,9 @@ struct GroupLut {
 struct TileNetwork {
     int n_in = 0, n_rec = 0, n_alif = 0, n_out = 0;
     fw::NeuronConfig lif, alif, readout;
-    std::vector<int32_t> bias;  // n_out, membrane LSBs
+    // Per neuron (n_rec + n_out), membrane LSBs: a hidden neuron's constant input per step,
+    // a readout unit's bias.
+    std::vector<int32_t> bias;
     GroupLut hidden, out;       // "hidden": recurrent neurons' fan-in; "out": readout's
     // Per-layer levels (a converted feed-forward network): LUT group 2 + i, read by the
     // recurrent neurons with layer_lut[j] = 2 + i; empty: hidden / out by role.

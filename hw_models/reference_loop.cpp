@@ -62,7 +62,7 @@ ReferenceLoop::Result ReferenceLoop::run(const SpikeSample& sample, int readout_
 
         spiked_.clear();
         for (int j = 0; j < net_.n_rec; ++j)
-            if (fw::neuron_step(net_.config_of(j), state_[j], in[j], lfsr_hidden_[j / npc_])) {
+            if (fw::neuron_step(net_.config_of(j), state_[j], in[j], net_.bias[j], lfsr_hidden_[j / npc_])) {
                 spiked_.push_back(j);
                 if (spikes) spikes->push_back(SpikeEvent{t, j});
             }
@@ -75,7 +75,7 @@ ReferenceLoop::Result ReferenceLoop::run(const SpikeSample& sample, int readout_
         }
         for (int o = 0; o < net_.n_out; ++o) {
             const int g = net_.n_rec + o;
-            fw::readout_step(net_.readout, y_[o], out_input_[o], net_.bias[o], lfsr_readout_[g / npc_]);
+            fw::readout_step(net_.readout, y_[o], out_input_[o], net_.bias[g], lfsr_readout_[g / npc_]);
             if (t >= readout_begin) r.readout[o] += y_[o];
         }
     }

@@ -18,7 +18,7 @@ StandaloneLearner::StandaloneLearner(const HwConfig& hw, const TileNetwork& net,
         for (const EntryCode& e : net.fanin[j]) fanin_.append(j, e.pre, e.code);
     }
     bias_.assign(slots, 0);
-    for (int k = 0; k < net.n_out; ++k) bias_[net.n_rec + k] = net.bias[k];
+    std::copy(net.bias.begin(), net.bias.end(), bias_.begin());
     acc_.assign(slots, 0);
     y_sum_.assign(slots, 0);
     state_.assign(slots, fw::NeuronState{});
@@ -60,7 +60,7 @@ int StandaloneLearner::run_sample(const SpikeSample& sample, int readout_begin, 
         spikes_.clear();
         if (t < T)
             for (int j = 0; j < net_.n_rec; ++j)
-                if (fw::neuron_step(net_.config_of(j), state_[j], acc_[j], lfsr_hidden_[j / npc]))
+                if (fw::neuron_step(net_.config_of(j), state_[j], acc_[j], bias_[j], lfsr_hidden_[j / npc]))
                     spikes_.push_back(static_cast<uint32_t>(net_.n_in + j));
         if (t >= 1) {
             for (int s = net_.n_rec; s < net_.n_neurons(); ++s) {

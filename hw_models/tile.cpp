@@ -101,7 +101,7 @@ void Tile::rebuild_counts() {
     hidden_slots_.clear();
     readout_slots_.clear();
     hidden_draws_ = readout_draws_ = 0;
-    hidden_state_bits_ = readout_state_bits_ = readout_read_extra_ = 0;
+    hidden_state_bits_ = readout_state_bits_ = readout_read_extra_ = hidden_read_extra_ = 0;
     for (int s = 0; s < slots_; ++s) {
         const fw::NeuronConfig& c = config_[s];
         if (role_[s] == NeuronRole::hidden) {
@@ -109,6 +109,7 @@ void Tile::rebuild_counts() {
             hidden_draws_ += fw::draws_per_step(c);
             // v, (a), refractory counter and the spike bit are read and written each step.
             hidden_state_bits_ += c.v_bits + (c.adaptive ? c.a_bits : 0) + refractory_bits(c.refractory) + 1;
+            if (bias_[s] != 0) hidden_read_extra_ += c.v_bits;  // a used bias register
         } else if (role_[s] == NeuronRole::readout) {
             readout_slots_.push_back(s);
             readout_draws_ += fw::readout_draws_per_step(c);
@@ -203,14 +204,14 @@ void Tile::step() {
     if (t < n_steps_) {
         for (int s : hidden_slots_) {
             const int core = s / hw_.neurons_per_core;
-            if (fw::neuron_step(config_[s], state_[s], acc[s], lfsr_hidden_[core])) {
+            if (fw::neuron_step(config_[s], state_[s], acc[s], bias_[s], lfsr_hidden_[core])) {
                 out_.addresses.push_back(static_cast<uint32_t>(n_in_ + global_[s]));
                 if (record_) spikes_.push_back(SpikeEvent{t, global_[s]});
             }
         }
         counters_[Action::neuron_update] += hidden_slots_.size();
         counters_[Action::lfsr_draw] += hidden_draws_;
-        counters_[Action::sram_read_bits] += hidden_state_bits_;
+        counters_[Action::sram_read_bits] += hidden_state_bits_ + hidden_read_extra_;
         counters_[Action::sram_write_bits] += hidden_state_bits_;
         counters_[Action::spike_out] += out_.addresses.size();
     }

@@ -107,7 +107,7 @@ private:
 
     // Per-step constants for bulk counting.
     uint64_t hidden_draws_ = 0, readout_draws_ = 0;
-    uint64_t hidden_state_bits_ = 0, readout_state_bits_ = 0, readout_read_extra_ = 0;
+    uint64_t hidden_state_bits_ = 0, readout_state_bits_ = 0, readout_read_extra_ = 0, hidden_read_extra_ = 0;
 
     std::vector<uint32_t> inbox_[2];
     std::vector<uint32_t> events_;  // the packet integrated by the last step

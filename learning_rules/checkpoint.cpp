@@ -151,6 +151,8 @@ public:
         read_matrix(w, "w_rec", cp.weights.w_rec.data(), p.n_rec, p.n_rec, "params.n_rec x params.n_rec");
         read_matrix(w, "w_out", cp.weights.w_out.data(), p.n_out, p.n_rec, "params.n_out x params.n_rec");
         read_matrix(w, "b_out", cp.weights.b_out.data(), p.n_out, 1, "params.n_out x 1");
+        if (w.contains("b_rec"))  // optional: networks without hidden biases omit it
+            read_matrix(w, "b_rec", cp.weights.b_rec.data(), p.n_rec, 1, "params.n_rec x 1");
 
         const json& config = member(root, "", "config");
         if (!config.is_object()) fail("config must be an object");
@@ -182,6 +184,8 @@ void save_checkpoint(const std::string& path, const Checkpoint& cp) {
     require_shape("w_rec", w.w_rec.rows(), w.w_rec.cols(), p.n_rec, p.n_rec);
     require_shape("w_out", w.w_out.rows(), w.w_out.cols(), p.n_out, p.n_rec);
     require_shape("b_out", w.b_out.rows(), 1, p.n_out, 1);
+    const bool has_b_rec = w.b_rec.size() > 0 && !w.b_rec.isZero(0.0);
+    if (has_b_rec) require_shape("b_rec", w.b_rec.rows(), 1, p.n_rec, 1);
     if (!cp.config.is_object()) throw std::runtime_error("cannot save checkpoint: config must be an object");
     if (!cp.extra.is_null() && !cp.extra.is_object())
         throw std::runtime_error("cannot save checkpoint: extra must be an object");
@@ -197,6 +201,7 @@ void save_checkpoint(const std::string& path, const Checkpoint& cp) {
           {"b_out", matrix_to_json("b_out", w.b_out.data(), w.b_out.rows(), 1)}}},
         {"config", cp.config},
     };
+    if (has_b_rec) root["weights"]["b_rec"] = matrix_to_json("b_rec", w.b_rec.data(), w.b_rec.rows(), 1);
     if (cp.extra.is_object() && !cp.extra.empty()) root["extra"] = cp.extra;
     write_file_atomically(path, root.dump() + "\n");
 }

@@ -3,7 +3,7 @@
 //   {"format": "qrsim-rsnn", "version": 1,
 //    "params":  {every RsnnParams field},
 //    "weights": {"w_in": {"rows": R, "cols": C, "data": [row-major]}, "w_rec", "w_out",
-//                "b_out" (a column: cols = 1)},
+//                "b_out" (a column: cols = 1), "b_rec" (optional column, hidden biases)},
 //    "config":  {the resolved configuration that produced it},
 //    "extra":   {optional: what later layers add, e.g. a constraint spec}}
 //

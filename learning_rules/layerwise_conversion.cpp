@@ -126,9 +126,10 @@ struct Layout {
     }
 };
 
-// Writes the blocks (and, if given, the readout) into an RsnnWeights of `params`.
-RsnnWeights assemble(const RsnnParams& params, const std::vector<Block>& blocks, const Matrix* w_out,
-                     const Vector* b_out) {
+// Writes the blocks (and, if given, the readout) into an RsnnWeights of `params`; a block's
+// bias goes to the neuron's bias register or to its synapse from the always-on channel.
+RsnnWeights assemble(const RsnnParams& params, const std::vector<Block>& blocks, bool bias_registers,
+                     const Matrix* w_out, const Vector* b_out) {
     const Layout layout(params.n_in - 1, blocks);
     RsnnWeights w;
     w.resize_zero(params);
@@ -141,7 +142,7 @@ RsnnWeights assemble(const RsnnParams& params, const std::vector<Block>& blocks,
                 if (l == 0) w.w_in(row, i) = b.w(j, i);
                 else w.w_rec(row, layout.offset[l - 1] + i) = b.w(j, i);
             }
-            w.w_in(row, layout.pixels) = b.w(j, n_src);
+            (bias_registers ? w.b_rec[row] : w.w_in(row, layout.pixels)) = b.w(j, n_src);
         }
     }
     if (w_out) w.w_out.rightCols(w_out->cols()) = *w_out;  // the readout reads the last block
@@ -204,6 +205,15 @@ FitProblem neuron_problem(const Matrix& r, const std::vector<int>& inputs, const
     return p;
 }
 
+// The bias is the last input (chosen inputs are sorted, the bias has the largest index); a
+// bias register holds it in the membrane's fixed point: no level, no weight bound.
+void free_bias(FitProblem& p, std::vector<char>& quantized) {
+    const int b = p.n() - 1;
+    p.lo[b] = -kInf;
+    p.hi[b] = kInf;
+    quantized[b] = 0;
+}
+
 // Chooses at most K of the candidate inputs of one neuron: preselect by |w_ann| x rms(rate),
 // then remove the cheapest by the exact L2 cost until K remain. `free_input` (the readout's
 // bias, -1: none) is always kept and not counted.
@@ -254,7 +264,8 @@ Vector fit_neuron(const FitProblem& p, const std::string& solver, const Grid& gr
     relaxed_sq = fit_residual(p, w).squaredNorm();
     if (grid.step <= 0) return w;
     return lp ? round_lp_feedback(p, norm, w, grid.step, grid.max_code, quantized).w
-              : round_lsq_feedback(p, w, grid.step, grid.max_code, quantized, kRidge);
+              : polish_levels(p, round_lsq_feedback(p, w, grid.step, grid.max_code, quantized, kRidge), grid.step,
+                              grid.max_code, quantized);
 }
 
 // Hidden layer targets: currents v_th z / lambda, one-sided where the unit is silent or saturated.
@@ -392,7 +403,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
     Vector naive_bias = out_scale * b_ann[n_layers - 1];
     {
         const RsnnParams p = converted_params(pixels + 1, Layout(pixels, naive).n_rec, n_out, o);
-        RsnnWeights w = assemble(p, naive, &naive_out, &naive_bias);
+        RsnnWeights w = assemble(p, naive, o.bias_registers, &naive_out, &naive_bias);
         Matrix group(p.n_rec, p.n_in + p.n_rec);
         group << w.w_in, w.w_rec;
         // Levels per layer (a uniform layer's own scale): each layer's rows on their own.
@@ -426,7 +437,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
             } else {
                 const RsnnParams p = converted_params(pixels + 1, Layout(pixels, blocks).n_rec, n_out, o);
                 const std::vector<int> from = layer_delays(blocks);
-                const SnnRun run = simulate_snn(p, assemble(p, blocks, nullptr, nullptr), rate_task, Split::train,
+                const SnnRun run = simulate_snn(p, assemble(p, blocks, o.bias_registers, nullptr, nullptr), rate_task, Split::train,
                                                 s.indices, from, o.threads);
                 const Matrix rates = rates_of(run, from, steps);
                 const int offset = Layout(pixels, blocks).offset[l - 1];
@@ -449,9 +460,9 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 std::vector<int> candidates;
                 for (int i = 0; i < n_src; ++i)
                     if (conn[l](j, sources[i]) != 0) candidates.push_back(i);
-                candidates.push_back(n_src);  // the bias channel, an input like any other
+                candidates.push_back(n_src);  // the bias: a register (free) or the always-on channel's synapse
                 const Vector score = scale.w.row(j).transpose().cwiseAbs().cwiseProduct(rms);
-                chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, -1);
+                chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, o.bias_registers ? n_src : -1);
             });
             Block block;
             block.units = all_units(units);
@@ -462,8 +473,10 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 const Grid grid = grid_of(levels);
                 block.w.setZero(units, n_src + 1);
                 parallel_for(units, o.threads, [&](int j) {
-                    const FitProblem p = neuron_problem(r, chosen[j], c.col(j), kind[j], grid.bound());
-                    const Vector w = fit_neuron(p, solver, grid, std::vector<char>(chosen[j].size(), 1), relaxed[j]);
+                    FitProblem p = neuron_problem(r, chosen[j], c.col(j), kind[j], grid.bound());
+                    std::vector<char> quantized(chosen[j].size(), 1);
+                    if (o.bias_registers) free_bias(p, quantized);
+                    const Vector w = fit_neuron(p, solver, grid, quantized, relaxed[j]);
                     residual[j] = fit_residual(p, w).squaredNorm();
                     for (size_t a = 0; a < chosen[j].size(); ++a) block.w(j, chosen[j][a]) = w[a];
                 });
@@ -478,7 +491,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 // Node pruning by the next layer's dense L2 refit on this layer's SNN rates.
                 const RsnnParams p = converted_params(pixels + 1, Layout(pixels, blocks).n_rec, n_out, o);
                 const std::vector<int> from = layer_delays(blocks);
-                const SnnRun run = simulate_snn(p, assemble(p, blocks, nullptr, nullptr), rate_task, Split::train,
+                const SnnRun run = simulate_snn(p, assemble(p, blocks, o.bias_registers, nullptr, nullptr), rate_task, Split::train,
                                                 s.indices, from, o.threads);
                 Matrix rl(n_samples, units + 1);
                 rl.leftCols(units) = rates_of(run, from, steps).rightCols(units);
@@ -506,7 +519,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         const RsnnParams p = converted_params(pixels + 1, Layout(pixels, blocks).n_rec, n_out, o);
         const std::vector<int> from = layer_delays(blocks);
         const SnnRun run =
-            simulate_snn(p, assemble(p, blocks, nullptr, nullptr), rate_task, Split::train, s.indices, from, o.threads);
+            simulate_snn(p, assemble(p, blocks, o.bias_registers, nullptr, nullptr), rate_task, Split::train, s.indices, from, o.threads);
         const std::vector<int>& sources = blocks.back().units;
         const int n_src = static_cast<int>(sources.size());
         Matrix r(n_samples, n_src + 1);
@@ -540,9 +553,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 const std::vector<int>& in = chosen[j];
                 FitProblem prob = neuron_problem(r, in, c.col(j), {}, grid.bound());
                 std::vector<char> quantized(in.size(), 1);
-                prob.lo[in.size() - 1] = -kInf;  // the bias (last: chosen is sorted, n_src largest)
-                prob.hi[in.size() - 1] = kInf;
-                quantized.back() = 0;
+                free_bias(prob, quantized);
                 const Vector w = fit_neuron(prob, solver, grid, quantized, relaxed[j]);
                 residual[j] = fit_residual(prob, w).squaredNorm();
                 for (size_t a = 0; a + 1 < in.size(); ++a) w_out(j, in[a]) = w[a];
@@ -555,7 +566,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         fit.seconds = seconds_since(start);
         result.layers.push_back(fit);
         result.checkpoint.params = p;
-        result.checkpoint.weights = assemble(p, blocks, &w_out, &b_out);
+        result.checkpoint.weights = assemble(p, blocks, o.bias_registers, &w_out, &b_out);
     } else {
         result.layers.resize(n_layers);
     }
@@ -567,7 +578,8 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
     const std::vector<int> from = layer_delays(blocks);
     const SnnRun run = simulate_snn(p, w, rate_task, Split::train, s.indices, from, o.threads);
     const Matrix rates = rates_of(run, from, steps);
-    const Matrix current = s.pixel_rates * w.w_in.transpose() + rates * w.w_rec.transpose();
+    const Matrix current =
+        (s.pixel_rates * w.w_in.transpose() + rates * w.w_rec.transpose()).rowwise() + w.b_rec.transpose();
     const Layout layout(pixels, blocks);
     for (int l = 0; l <= n_hidden; ++l) {
         LayerFit& fit = result.layers[l];
@@ -637,7 +649,8 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
     result.checkpoint.extra = constraint_to_extra(levels);
     result.checkpoint.extra.update(nlohmann::json{
         {"conversion",
-         {{"ann", ann.name}, {"method", o.method}, {"solver", o.solver}, {"bias_channel", pixels},
+         {{"ann", ann.name}, {"method", o.method}, {"solver", o.solver}, {"bias", o.bias_registers ? "register" : "channel"},
+          {"bias_channel", pixels},
           {"coding", {{"steps", o.coding.steps}, {"readout_begin", o.coding.readout_begin}}},
           {"pipeline_delay", result.pipeline_delay}, {"hidden_layers", layers}}}});
     return result;

@@ -6,7 +6,8 @@
 //
 // The converted network is an RsnnParams/RsnnWeights checkpoint the tile runs unchanged:
 //   inputs    task fmnist-rate (task_rate.hpp): 784 regular rate-coded pixels + 1 always-on
-//             channel, through which hidden neurons get the ANN's biases as a synapse;
+//             channel; hidden neurons get the ANN's biases in their bias registers (b_rec, a
+//             constant current per step) or, with bias_registers off, as a synapse from it;
 //   hidden    ANN layer l = block l of the recurrent neurons (rows in order); block 0 reads
 //             the pixels through w_in, block l > 0 reads block l-1 through w_rec, so each
 //             layer adds one step of delay; integrate-and-fire: tau_m huge (alpha ~ 1),
@@ -21,7 +22,7 @@
 //   target    c = v_th z / lambda_l; rows with z <= 0 one-sided (c <= 0: stay silent), rows
 //             with z >= lambda_l one-sided (c >= v_th: saturate)
 //   fan-in    candidates = the ANN's connections (a convolution's unrolled 3x3xC window)
-//             plus the bias channel; more than K: preselect 3K by |w| x rms(rate), then
+//             plus the bias (counted only as a channel synapse); more than K: preselect 3K by |w| x rms(rate), then
 //             backward elimination by the exact L2 cost (ObsEliminator) down to K
 //   fit       bounded least squares (fast path) or an L1 / L-infinity LP (Clp), then integer
 //             levels by error feedback (synapse_fit.hpp)
@@ -54,6 +55,9 @@ struct ConversionOptions {
     double readout_peak = 16.0;   // |y| the readout reaches at the logits' percentile; the
                                   // tile's 16-bit membrane holds +-32 at 10 fraction bits
     RateCoding coding = kRateCoding;
+    bool bias_registers = true;   // hidden biases in the neurons' bias registers (free, the
+                                  // membrane's precision); false: a synapse from the always-on
+                                  // channel (one fan-in entry, a weight level)
     uint64_t seed = 1;
     int threads = 1;
 };

@@ -2,7 +2,7 @@
 // by subtraction and refractoriness, and a leaky readout (Bellec et al. 2020, eqs. in
 // shared REFERENCES.md section 1). Neurons [0, n_rec - n_alif) are LIF, the rest ALIF.
 //
-//   v_t = alpha v_{t-1} + W_in x_t + W_rec z_{t-1} - v_th z_{t-1}
+//   v_t = alpha v_{t-1} + W_in x_t + W_rec z_{t-1} + b_rec - v_th z_{t-1}
 //   a_t = rho a_{t-1} + z_{t-1},   A_t = v_th + beta a_t
 //   z_t = H(v_t - A_t) unless refractory,   y_t = kappa y_{t-1} + W_out z_t + b_out
 //
@@ -52,12 +52,16 @@ struct RsnnWeights {
     Matrix w_rec;  // n_rec x n_rec
     Matrix w_out;  // n_out x n_rec
     Vector b_out;  // n_out
+    // A constant input current per step (the tile's neuron bias register). Converted ANNs
+    // carry their biases here; training keeps it fixed (zero for trained networks).
+    Vector b_rec;  // n_rec
 
     void resize_zero(const RsnnParams& p) {
         w_in.setZero(p.n_rec, p.n_in);
         w_rec.setZero(p.n_rec, p.n_rec);
         w_out.setZero(p.n_out, p.n_rec);
         b_out.setZero(p.n_out);
+        b_rec.setZero(p.n_rec);
     }
 };
 

@@ -10,6 +10,7 @@ void PreparedWeights::prepare(const RsnnWeights& w) {
     w_rec_t = w.w_rec.transpose();
     w_out_t = w.w_out.transpose();
     b_out = w.b_out;
+    b_rec = w.b_rec.size() ? w.b_rec : Vector::Zero(w.w_in.rows());
 }
 
 RsnnStepper::RsnnStepper(const RsnnParams& params, const SpikeFunction& spike_fn)
@@ -36,7 +37,7 @@ void RsnnStepper::step(const PreparedWeights& w, const SpikeSample& sample, int 
     z_prev_.swap(z_);
     active_prev_.swap(active_);
 
-    current_.setZero();
+    current_ = w.b_rec;
     for (int e = sample.step_begin[t]; e < sample.step_begin[t + 1]; ++e)
         current_ += w.w_in_t.row(sample.channels[e]).transpose();
     for (int i : active_prev_) current_ += z_prev_[i] * w.w_rec_t.row(i).transpose();

@@ -27,6 +27,7 @@ struct PreparedWeights {
     Matrix w_rec_t;  // n_rec x n_rec
     Matrix w_out_t;  // n_rec x n_out
     Vector b_out;
+    Vector b_rec;
 
     void prepare(const RsnnWeights& w);
 };

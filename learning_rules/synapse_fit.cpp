@@ -249,6 +249,110 @@ Vector round_lsq_feedback(const FitProblem& p, const Vector& w_relaxed, double s
     return w;
 }
 
+Vector polish_levels(const FitProblem& p, const Vector& w_rounded, double step, int max_code,
+                     const std::vector<char>& quantized) {
+    const Eigen::MatrixXd r = p.r;  // column-major: one input's column is contiguous
+    const int samples = static_cast<int>(r.rows()), n = p.n();
+    Vector w = w_rounded;
+    Vector e = r * w - p.c;
+    auto counts = [&](int k, double x) {  // does row k's error x count?
+        const RowKind kind = p.kind_of(k);
+        return kind == RowKind::equal || (kind == RowKind::at_most && x > 0) || (kind == RowKind::at_least && x < 0);
+    };
+    // The squared residual after moving input i by di and input j by dj.
+    auto loss_after = [&](int i, double di, int j = -1, double dj = 0) {
+        double sum = 0;
+        for (int k = 0; k < samples; ++k) {
+            const double x = e[k] + di * r(k, i) + (j >= 0 ? dj * r(k, j) : 0.0);
+            if (counts(k, x)) sum += x * x;
+        }
+        return sum;
+    };
+    auto move = [&](int i, double d) {
+        w[i] += d;
+        e.noalias() += d * r.col(i);
+    };
+    auto level_ok = [&](int i, double d) {
+        const double to = w[i] + d;
+        return std::abs(to) <= step * (max_code + 0.5) && to >= p.lo[i] && to <= p.hi[i];
+    };
+    auto single_moves = [&] {
+        bool moved = false;
+        for (int i = 0; i < n; ++i) {
+            const double now = loss_after(i, 0.0);
+            if (quantized[i]) {
+                for (double d : {step, -step})
+                    if (level_ok(i, d) && loss_after(i, d) < now * (1 - 1e-12)) {
+                        move(i, d);
+                        moved = true;
+                        break;
+                    }
+                continue;
+            }
+            // Semi-smooth Newton on the one coordinate: exact for two-sided rows.
+            for (int it = 0; it < 4; ++it) {
+                double g = 0, h = 0;
+                for (int k = 0; k < samples; ++k)
+                    if (counts(k, e[k])) g += e[k] * r(k, i), h += r(k, i) * r(k, i);
+                if (h <= 0) break;
+                const double d = clamp(w[i] - g / h, p.lo[i], p.hi[i]) - w[i];
+                if (d == 0 || loss_after(i, d) >= loss_after(i, 0.0) * (1 - 1e-12)) break;
+                move(i, d);
+                moved = true;
+            }
+        }
+        return moved;
+    };
+    // Pairs of one-level moves, screened by the quadratic model on the rows that count now
+    // and verified exactly: they cross the ridges single moves cannot (raise one synapse,
+    // lower a correlated one).
+    auto pair_move = [&] {
+        Vector m(samples);
+        for (int k = 0; k < samples; ++k) m[k] = counts(k, e[k]) ? 1.0 : 0.0;
+        const Eigen::MatrixXd rm = m.asDiagonal() * r;
+        const Eigen::MatrixXd h = rm.transpose() * r;
+        const Vector g = rm.transpose() * e;
+        const double now = e.cwiseProduct(m).squaredNorm();
+        struct Candidate {
+            double gain;
+            int i, j;
+            double di, dj;
+        };
+        std::vector<Candidate> found;
+        for (int i = 0; i < n; ++i) {
+            if (!quantized[i]) continue;
+            for (int j = i + 1; j < n; ++j) {
+                if (!quantized[j]) continue;
+                for (double di : {step, -step})
+                    for (double dj : {step, -step}) {
+                        const double delta = 2 * (di * g[i] + dj * g[j]) + di * di * h(i, i) + dj * dj * h(j, j) +
+                                             2 * di * dj * h(i, j);
+                        if (delta < -1e-12 * now && level_ok(i, di) && level_ok(j, dj))
+                            found.push_back({delta, i, j, di, dj});
+                    }
+            }
+        }
+        std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) { return a.gain < b.gain; });
+        constexpr size_t kVerify = 8;
+        for (size_t a = 0; a < std::min(found.size(), kVerify); ++a) {
+            const Candidate& c = found[a];
+            if (loss_after(c.i, c.di, c.j, c.dj) < now * (1 - 1e-12)) {
+                move(c.i, c.di);
+                move(c.j, c.dj);
+                return true;
+            }
+        }
+        return false;
+    };
+    constexpr int kMaxRounds = 200;
+    for (int round = 0; round < kMaxRounds; ++round) {
+        while (single_moves()) {
+        }
+        if (!pair_move()) break;
+    }
+    return w;
+}
+
 LpSolution round_lp_feedback(const FitProblem& p, LpNorm norm, const Vector& w_relaxed, double step, int max_code,
                              const std::vector<char>& quantized) {
     LpModel model(p, norm);

@@ -66,6 +66,12 @@ LpSolution solve_lp(const FitProblem& p, LpNorm norm);
 // readout bias). Codes are clamped to [-max_code, max_code]; returns w = step x code.
 Vector round_lsq_feedback(const FitProblem& p, const Vector& w_relaxed, double step, int max_code,
                           const std::vector<char>& quantized, double ridge = 1e-6);
+// Local search after rounding: moves one synapse by one level at a time while that lowers
+// the squared residual (one-sided rows counted when violated), and moves each continuous
+// input to its 1-D optimum; stops when a sweep over all inputs changes nothing. Greedy
+// rounding fixes each synapse once; this revisits the early choices.
+Vector polish_levels(const FitProblem& p, const Vector& w_rounded, double step, int max_code,
+                     const std::vector<char>& quantized);
 LpSolution round_lp_feedback(const FitProblem& p, LpNorm norm, const Vector& w_relaxed, double step, int max_code,
                              const std::vector<char>& quantized);
 

@@ -149,6 +149,7 @@ struct Trainer::Impl {
         group.allowed = no_self_connections_mask(params.n_rec, params.n_in);
         hidden = ConstrainedGroup::make(method, options.constraint, join_hidden(w.w_in, w.w_rec), seed + 1, group);
         b_out = w.b_out;
+        b_rec = w.b_rec.size() ? w.b_rec : Vector::Zero(params.n_rec);  // fixed: not trained
         optimizer = make_optimizer(options.optimizer, options.momentum);
     }
 
@@ -160,6 +161,7 @@ struct Trainer::Impl {
         split_hidden(m, params.n_in, w);
         readout->weights(w.w_out, stochastic);
         w.b_out = b_out;
+        w.b_rec = b_rec;
         return w;
     }
 
@@ -237,7 +239,7 @@ struct Trainer::Impl {
     GradientOptions grad_options;
     std::unique_ptr<Optimizer> optimizer;
     std::unique_ptr<ConstrainedGroup> hidden, readout;
-    Vector b_out, g_b;
+    Vector b_out, g_b, b_rec;
     Matrix d_hidden, d_readout, random_feedback;
     PreparedWeights prepared;
     ConstraintReport report;

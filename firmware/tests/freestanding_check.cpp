@@ -16,5 +16,5 @@ extern "C" int qrsim_fw_freestanding_check(int32_t input) {
     c.v_th = 100;
     qrsim::fw::NeuronState s;
     qrsim::fw::Lfsr32 l;
-    return qrsim::fw::neuron_step(c, s, input, l);
+    return qrsim::fw::neuron_step(c, s, input, 0, l);
 }

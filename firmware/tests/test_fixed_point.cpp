@@ -67,22 +67,22 @@ TEST_CASE("LIF step: leak, integrate, threshold, reset by subtraction, refractor
     c.refractory = 2;
     NeuronState s;
     Lfsr32 l;
-    CHECK(neuron_step(c, s, 150, l) == 1);  // v = 150 >= 100
+    CHECK(neuron_step(c, s, 150, 0, l) == 1);  // v = 150 >= 100
     CHECK(s.v == 150);
-    CHECK(neuron_step(c, s, 0, l) == 0);  // v = 75 - 100 = -25, refractory 2 -> 1
+    CHECK(neuron_step(c, s, 0, 0, l) == 0);  // v = 75 - 100 = -25, refractory 2 -> 1
     CHECK(s.v == -25);
-    CHECK(neuron_step(c, s, 200, l) == 0);  // v = round(-12.5) = -12, + 200 = 188; refractory 1 -> 0
+    CHECK(neuron_step(c, s, 200, 0, l) == 0);  // v = round(-12.5) = -12, + 200 = 188; refractory 1 -> 0
     CHECK(s.v == 188);
-    CHECK(neuron_step(c, s, 0, l) == 0);  // v = 94 < 100
+    CHECK(neuron_step(c, s, 0, 0, l) == 0);  // v = 94 < 100
     CHECK(s.v == 94);
-    CHECK(neuron_step(c, s, 53, l) == 1);  // v = 47 + 53 = 100 >= 100: H(0) = 1
+    CHECK(neuron_step(c, s, 53, 0, l) == 1);  // v = 47 + 53 = 100 >= 100: H(0) = 1
     // Saturation to v_bits: 8-bit membrane.
     NeuronConfig c8 = c;
     c8.v_bits = 8;
     NeuronState s8;
-    neuron_step(c8, s8, 1000, l);
+    neuron_step(c8, s8, 1000, 0, l);
     CHECK(s8.v == 127);
-    neuron_step(c8, s8, -5000, l);
+    neuron_step(c8, s8, -5000, 0, l);
     CHECK(s8.v == -128);
 }
 
@@ -95,10 +95,10 @@ TEST_CASE("LIF with shift leak and reset to zero", "[firmware]") {
     NeuronState s;
     Lfsr32 l;
     s.v = 1000;
-    CHECK(neuron_step(c, s, 0, l) == 0);  // 1000 - round(31.25) = 969
+    CHECK(neuron_step(c, s, 0, 0, l) == 0);  // 1000 - round(31.25) = 969
     CHECK(s.v == 969);
-    CHECK(neuron_step(c, s, 1100, l) == 1);  // 969 - 30 + 1100 = 2039
-    CHECK(neuron_step(c, s, 30, l) == 0);    // reset to zero: 0 + 30
+    CHECK(neuron_step(c, s, 1100, 0, l) == 1);  // 969 - 30 + 1100 = 2039
+    CHECK(neuron_step(c, s, 30, 0, l) == 0);    // reset to zero: 0 + 30
     CHECK(s.v == 30);
 }
 
@@ -112,10 +112,10 @@ TEST_CASE("ALIF step: adaptive threshold", "[firmware]") {
     c.adaptive = true;
     NeuronState s;
     Lfsr32 l;
-    CHECK(neuron_step(c, s, 100, l) == 1);  // a = 0, A = 100
-    CHECK(neuron_step(c, s, 200, l) == 1);  // a = 16, A = 150; v = 50 + 200 - 100 = 150
+    CHECK(neuron_step(c, s, 100, 0, l) == 1);  // a = 0, A = 100
+    CHECK(neuron_step(c, s, 200, 0, l) == 1);  // a = 16, A = 150; v = 50 + 200 - 100 = 150
     CHECK(s.a == 16);
-    CHECK(neuron_step(c, s, 0, l) == 0);  // a = 8 + 16 = 24, A = 175; v = 75 - 100 = -25
+    CHECK(neuron_step(c, s, 0, 0, l) == 0);  // a = 8 + 16 = 24, A = 175; v = 75 - 100 = -25
     CHECK(s.a == 24);
     CHECK(threshold(c, s) == 175);
     CHECK(s.v == -25);
@@ -132,7 +132,7 @@ TEST_CASE("stochastic leak draws one LFSR value per decay", "[firmware]") {
     l.seed(5);
     expect.seed(5);
     s.v = 3;
-    neuron_step(c, s, 0, l);
+    neuron_step(c, s, 0, 0, l);
     // 3 x 0.5 = 1.5: dither is the low 15 bits of the first draw.
     const uint32_t r = expect.next();
     CHECK(s.v == ((r & 0x7FFF) >= 0x4000 ? 2 : 1));

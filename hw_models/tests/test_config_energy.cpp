@@ -213,6 +213,15 @@ TEST_CASE("per-layer weight levels load into their own LUTs", "[hw_config][loade
             CHECK(sum[a] == Approx(w).margin(lsb));
         }
     }
+    // Hidden biases (b_rec) go to the bias registers at the membrane's precision, nearest
+    // LSB, next to the readout's; out of the 16-bit range is one error naming the neuron.
+    ck.weights.b_rec << 0.3, -0.0123, 0, 1.0 / 3;
+    ck.weights.b_out << 0.5, -2;
+    const TileNetwork biased = network_from_checkpoint(ck, three);
+    CHECK(biased.bias == std::vector<int32_t>{307, -13, 0, 341, 512, -2048});
+    ck.weights.b_rec[1] = 40;  // 40 x 2^10 > 2^15 - 1
+    CHECK_THROWS_WITH(network_from_checkpoint(ck, three), Contains("hidden bias 1") && Contains("membrane_bits = 16"));
+    ck.weights.b_rec.setZero();
     // A layer range outside the recurrent neurons is refused.
     cc.layers[0].neurons = 3;
     ck.extra = constraint_to_extra(cc);

@@ -152,7 +152,7 @@ struct Tiny {
         net.hidden = make_group_lut(q, hw, "hidden");
         net.out = net.hidden;
         net.fanin = {{{0, 7}}, {{2, 7}}, {{3, 1}}};
-        net.bias = {0};
+        net.bias = {0, 0, 0};
         sample.begin_step();
         sample.add_spike(0);
         sample.begin_step();
@@ -210,6 +210,42 @@ TEST_CASE("a neuron reads the weight LUT of its layer", "[tile][lut]") {
     CHECK(spikes[0] == SpikeEvent{0, 0});
     CHECK(chip.counters()[Action::sop] == 2);
     CHECK(r.readout == std::vector<int64_t>{0});
+}
+
+TEST_CASE("a hidden neuron's bias register drives it every step", "[tile][bias]") {
+    // No input spikes; neuron 0's bias is v_th / 2 per step, so it charges towards threshold
+    // on its own: v_t = alpha v_{t-1} + v_th / 2 - v_th z_{t-1}, no spike for R steps after one
+    // (the float recurrence below), and neuron 1 (weight 1.0 > v_th) follows it a step later.
+    Tiny tiny;
+    const int32_t v_th = tiny.net.lif.v_th;
+    REQUIRE(v_th % 2 == 0);
+    tiny.net.bias = {v_th / 2, 0, 0};
+    SpikeSample quiet;
+    const int steps = 12;
+    for (int t = 0; t < steps; ++t) quiet.begin_step();
+    Chip chip(tiny.hw, tiny.net);
+    chip.record_spikes(true);
+    chip.run_sample(quiet, 0);
+    const auto spikes = chip.take_spikes();
+    const double alpha = tiny.net.lif.alpha.q15 / 32768.0;
+    std::vector<SpikeEvent> expected;
+    double v = 0;
+    int z = 0, refractory = 0;
+    for (int t = 0; t < steps; ++t) {
+        v = alpha * v + 0.5 - z;  // in units of v_th
+        z = refractory == 0 && v >= 1.0 ? 1 : 0;
+        refractory = z ? tiny.net.lif.refractory : std::max(0, refractory - 1);
+        if (z) {
+            expected.push_back(SpikeEvent{t, 0});
+            if (t + 1 < steps) expected.push_back(SpikeEvent{t + 1, 1});
+        }
+    }
+    std::sort(expected.begin(), expected.end(),
+              [](const SpikeEvent& a, const SpikeEvent& b) { return a.step != b.step ? a.step < b.step : a.neuron < b.neuron; });
+    REQUIRE(expected.size() >= 4);
+    CHECK(first_difference(spikes, expected) == "");
+    // The used bias register is read every step (16 bits) on top of the state of the tiny run.
+    CHECK(chip.counters()[Action::sram_read_bits] == steps * (2 * 19 + 16) + steps * 32);
 }
 
 TEST_CASE("VCD trace of chosen neurons is written", "[tile][vcd]") {

@@ -53,6 +53,7 @@ Checkpoint make_checkpoint() {
     fill(cp.weights.w_rec.data(), cp.weights.w_rec.size());
     fill(cp.weights.w_out.data(), cp.weights.w_out.size());
     fill(cp.weights.b_out.data(), cp.weights.b_out.size());
+    fill(cp.weights.b_rec.data(), cp.weights.b_rec.size());
     cp.weights.w_in(0, 0) = std::numeric_limits<double>::denorm_min();
     cp.weights.w_in(0, 1) = -0.0;
     cp.weights.w_in(0, 2) = std::numeric_limits<double>::max();
@@ -112,6 +113,7 @@ TEST_CASE("checkpoint round trip is exact to the bit", "[checkpoint]") {
     CHECK(bit_equal(saved.weights.w_rec, loaded.weights.w_rec));
     CHECK(bit_equal(saved.weights.w_out, loaded.weights.w_out));
     CHECK(bit_equal(saved.weights.b_out, loaded.weights.b_out));
+    CHECK(bit_equal(saved.weights.b_rec, loaded.weights.b_rec));
     CHECK(loaded.config == saved.config);
     CHECK(loaded.extra.empty());
     CHECK(dir.entries() == std::vector<std::string>{"net.json"});
@@ -127,6 +129,17 @@ TEST_CASE("checkpoint keeps the extra object for later layers", "[checkpoint]") 
     cp.extra = {{"constraints", {{"fan_in", 16}, {"weight_bits", 4}}}};
     save_checkpoint(dir.file("net.json"), cp);
     CHECK(load_checkpoint(dir.file("net.json")).extra == cp.extra);
+}
+
+TEST_CASE("a network without hidden biases omits b_rec and loads it as zeros", "[checkpoint]") {
+    TempDir dir;
+    Checkpoint cp = make_checkpoint();
+    cp.weights.b_rec.setZero();
+    save_checkpoint(dir.file("net.json"), cp);
+    CHECK_FALSE(nlohmann::json::parse(read_text(dir.file("net.json")))["weights"].contains("b_rec"));
+    const Checkpoint loaded = load_checkpoint(dir.file("net.json"));
+    REQUIRE(loaded.weights.b_rec.size() == cp.params.n_rec);
+    CHECK(loaded.weights.b_rec.isZero(0.0));
 }
 
 TEST_CASE("checkpoint load names the file and the bad field", "[checkpoint]") {
@@ -156,6 +169,7 @@ TEST_CASE("checkpoint load names the file and the bad field", "[checkpoint]") {
     CHECK_THAT(with([](auto& j) { j["weights"]["w_rec"]["data"][3] = nullptr; }),
                Contains("weights.w_rec.data[3]"));
     CHECK_THAT(with([](auto& j) { j["weights"].erase("w_rec"); }), Contains("missing field weights.w_rec"));
+    CHECK_THAT(with([](auto& j) { j["weights"]["b_rec"]["rows"] = 4; }), Contains("weights.b_rec is 4x1, expected 5x1"));
     CHECK_THAT(with([](auto& j) { j["extra"] = 3; }), Contains("extra must be an object"));
     CHECK_THAT(load_error(dir, "[1, 2]"), Contains("top level is not an object"));
 

@@ -57,6 +57,9 @@ RsnnWeights random_weights(const RsnnParams& p, uint64_t seed, double rec_scale)
         for (int j = 0; j < p.n_rec; ++j) w.w_out(k, j) = 0.5 * n(rng);
         w.b_out[k] = 0.1 * n(rng);
     }
+    // Fixed hidden biases (a converted network's bias registers): part of the forward pass
+    // the gradients differentiate through, not trained.
+    for (int j = 0; j < p.n_rec; ++j) w.b_rec[j] = 0.05 * n(rng);
     return w;
 }
 
@@ -186,4 +189,32 @@ TEST_CASE("e-prop approximates BPTT with recurrent weights, but not exactly", "[
     CHECK(cosine > 0.3);   // yet the direction is related
     // The readout gradient has no recurrent path to drop: it is exact.
     CHECK(relative_error(g_eprop.g_out_t, g_bptt.g_out_t) < 1e-9);
+}
+
+TEST_CASE("a hidden bias is a constant input current every step", "[stepper]") {
+    // Integrate-and-fire (a leak of 1e-12 per step, no refractoriness), no input spikes,
+    // b = v_th / 4 (+1e-9 against the leak): the membrane reaches v_th every 4th step and
+    // loses v_th on the next.
+    RsnnParams p;
+    p.n_in = 1;
+    p.n_rec = 2;
+    p.n_out = 1;
+    p.tau_m = 1e12;
+    p.refractory = 0;
+    p.v_th = 0.5;
+    RsnnWeights w;
+    w.resize_zero(p);
+    w.b_rec << p.v_th / 4 * (1 + 1e-9), 0.0;
+    PreparedWeights prepared;
+    prepared.prepare(w);
+    SpikeSample quiet;
+    for (int t = 0; t < 16; ++t) quiet.begin_step();
+    RsnnStepper stepper(p);
+    std::vector<int> spike_steps;
+    for (int t = 0; t < 16; ++t) {
+        stepper.step(prepared, quiet, t);
+        CHECK(stepper.z()[1] == 0.0);
+        if (stepper.z()[0] != 0) spike_steps.push_back(t);
+    }
+    CHECK(spike_steps == std::vector<int>{3, 7, 11, 15});
 }
