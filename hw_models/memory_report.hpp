@@ -7,7 +7,8 @@
 //   lut_select     neurons x ceil(log2 lut_groups), only when lut_groups > 2 (with 2 the
 //                  neuron's role picks the LUT)
 //   neuron_state   neurons x (membrane + adaptation + refractory + spike bit)
-//   neuron_bias    neurons x membrane_bits (readout bias register)
+//   neuron_bias    neurons x membrane_bits (bias register: a readout's bias, a hidden
+//                  neuron's constant input per step)
 //   neuron_params  cores x 3 classes (LIF, ALIF, readout) x (v_th, beta: membrane bits;
 //                  alpha, rho: 16 bits; refractory: 8 bits)
 //   routing        neurons x 4 fan-out destinations x (valid + destination core bits)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Table and pruning curve of the conversion reports written by scripts/convert_experiments.
+"""Tables and pruning curve of the conversion and tile reports of scripts/convert_experiments.
 
 Usage: plot_conversion.py REPORT_DIR OUT.png   (prints the markdown table on stdout)
 Needs Debian's python3-matplotlib (run with /usr/bin/python3).
@@ -15,9 +15,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def load(directory):
+def load(directory, prefix="r_"):
     reports = {}
-    for path in sorted(glob.glob(os.path.join(directory, "r_*.json"))):
+    for path in sorted(glob.glob(os.path.join(directory, prefix + "*.json"))):
         with open(path) as f:
             reports[os.path.basename(path)[2:-5]] = json.load(f)
     return reports
@@ -37,6 +37,8 @@ def table(reports):
         ann = r["ann"] + (f" (trained K={c['ann_fanin']})" if c.get("ann_fanin") else "")
         if name.startswith("mlp_k63"):
             ann = "mlp (trained fan-in 63)"
+        if c.get("ann_weight_bits"):
+            ann += f" (trained on {c['ann_weight_bits']}-bit levels)"
         weights = "float, K=inf" if c["constraint"] == "none" else f"{c['constraint']} 4-bit, K={c['fanin']}"
         if c["constraint"] == "dynapse2":
             weights = f"dynapse2 (4 bases + sign/mask), K={c['fanin']}"
@@ -88,9 +90,28 @@ def pruning(reports, png):
     fig.savefig(png, dpi=120)
 
 
+def tile_table(directory):
+    runs = load(directory, "t_")
+    if not runs:
+        return
+    print("On the SystemC tile (`qrsim run --ann`), full test set, T = 64 steps:")
+    print()
+    print("| converted network | hw | tile acc % | float SNN acc % | ANN acc % | tile/ANN agreement % | "
+          "energy per inference uJ | tile memory bits | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, r in runs.items():
+        bits = sum(r["memory_bits"].values())
+        print(f"| {name} | {r['hw']['name']} ({r['hw']['tiles']} tile, K={r['hw']['fanin']}) | "
+              f"{pct(r['test_accuracy'])} | {pct(r['float_test_accuracy'])} | {pct(r['ann_accuracy'])} | "
+              f"{pct(r['agreement_ann'])} | {r['energy_per_inference_pj'] / 1e6:.2f} | {bits:,} | "
+              f"{r['wall_time_s']:.0f} |")
+    print()
+
+
 def main():
     reports = load(sys.argv[1])
     table(reports)
+    tile_table(sys.argv[1])
     pruning(reports, sys.argv[2])
 
 

@@ -6,6 +6,8 @@
 //   bench_learn [--hw PRESET|FILE] [--train N] [--test N] [--epochs E] [--set TABLE.KEY=VALUE]...
 #include "hw_models/onchip_training.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,19 +28,17 @@ struct Options {
 
 Options parse(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--hw") o.hw = value();
-        else if (a == "--train") o.train = std::stoi(value());
-        else if (a == "--test") o.test = std::stoi(value());
-        else if (a == "--epochs") o.epochs = std::stoi(value());
-        else if (a == "--set") o.sets.push_back(value());
-        else if (a == "--no-float") o.skip_float = true;
-        else throw std::runtime_error("unknown option " + a + " (options: --hw --train --test --epochs --set --no-float)");
+    CLI::App app("bench_learn: on-chip training samples/s vs the float e-prop trainer");
+    app.add_option("--hw", o.hw, "hardware preset or file")->capture_default_str();
+    app.add_option("--train", o.train, "training samples")->check(CLI::Range(1, 1 << 30))->capture_default_str();
+    app.add_option("--test", o.test, "test samples")->check(CLI::Range(1, 1 << 30))->capture_default_str();
+    app.add_option("--epochs", o.epochs, "on-chip epochs")->check(CLI::Range(1, 1 << 30))->capture_default_str();
+    app.add_option("--set", o.sets, "override a hw config key")->type_name("TABLE.KEY=VALUE");
+    app.add_flag("--no-float", o.skip_float, "skip the float trainer");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        std::exit(app.exit(e));  // --help: the usage and 0; a bad option: one error line and non-zero
     }
     return o;
 }

@@ -7,6 +7,8 @@
 #include "hw_models/reference_loop.hpp"
 #include "learning_rules/task.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,17 +27,15 @@ struct Options {
 
 Options parse(int argc, char** argv) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::runtime_error(a + " needs a value");
-            return argv[++i];
-        };
-        if (a == "--hw") o.hw = value();
-        else if (a == "--samples") o.samples = std::stoi(value());
-        else if (a == "--fanin") o.fanin = std::stoi(value());
-        else if (a == "--repeat") o.repeat = std::stoi(value());
-        else throw std::runtime_error("unknown option " + a + " (options: --hw --samples --fanin --repeat)");
+    CLI::App app("bench_tile: synaptic events/s of the SystemC tile vs the plain reference loop");
+    app.add_option("--hw", o.hw, "hardware preset or file")->capture_default_str();
+    app.add_option("--samples", o.samples, "fmnist-rows test samples")->check(CLI::Range(1, 1 << 30))->capture_default_str();
+    app.add_option("--fanin", o.fanin, "entries per neuron")->check(CLI::Range(1, 1 << 30))->capture_default_str();
+    app.add_option("--repeat", o.repeat, "timed repetitions (best counts)")->check(CLI::Range(1, 1 << 30))->capture_default_str();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        std::exit(app.exit(e));  // --help: the usage and 0; a bad option: one error line and non-zero
     }
     return o;
 }
