@@ -9,6 +9,7 @@
 #include "learning_rules/layerwise_conversion.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <sstream>
@@ -30,6 +31,7 @@ struct ConvertCommand {
     std::string method = "fit";
     std::string solver = "lsq";
     std::string bias = "register";
+    int lut_frac_bits = 10;
     int samples = 1500;
     int test_samples = -1;
     std::string data_dir = TaskOptions{}.data_dir;
@@ -106,6 +108,7 @@ void run_convert(const ConvertCommand& cmd) {
     o.method = cmd.method;
     o.solver = cmd.solver;
     o.bias_registers = cmd.bias == "register";
+    o.level_lsb = cmd.lut_frac_bits > 0 ? std::ldexp(1.0, -cmd.lut_frac_bits) : 0.0;
     o.samples = cmd.samples;
     o.seed = cmd.seed;
     o.threads = cmd.threads;
@@ -217,6 +220,7 @@ void run_convert(const ConvertCommand& cmd) {
         report["convert_s"] = convert_seconds;
         report["eval_s"] = eval_seconds;
         report["conversion"] = {{"method", cmd.method}, {"solver", cmd.solver}, {"bias", cmd.bias},
+                                {"lut_frac_bits", cmd.lut_frac_bits},
                                 {"constraint", cmd.constraint},
                                 {"fanin", cmd.fanin}, {"weight_bits", cmd.weight_bits}, {"samples", cmd.samples},
                                 {"ann_fanin", cmd.ann_fanin}, {"ann_weight_bits", cmd.ann_weight_bits},
@@ -273,6 +277,11 @@ void register_convert(CLI::App& app) {
                     "hidden biases: register (the neuron's bias register) or channel (a synapse from the "
                     "always-on input, one fan-in entry on the weight levels)")
         ->check(CLI::IsMember({"register", "channel"}))
+        ->capture_default_str();
+    sub->add_option("--lut-frac-bits", cmd->lut_frac_bits,
+                    "fit: put the level steps on the tile's LUT grid, 2^-B at v_th = 1 (B = the target hw's "
+                    "neuron.membrane_frac_bits; 0: any step)")
+        ->check(CLI::Range(0, 30))
         ->capture_default_str();
     sub->add_option("--samples", cmd->samples, "K_s: training images the fit samples")->check(CLI::Range(10, 60000))->capture_default_str();
     sub->add_option("--test-samples", cmd->test_samples, "test images to evaluate (-1: all)")->capture_default_str();

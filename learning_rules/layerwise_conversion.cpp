@@ -77,19 +77,27 @@ GroupQuant scaled(GroupQuant q, double m) {
     return q;
 }
 
+// The levels moved to the nearest grid whose step is a multiple of `lsb` (the tile's LUT
+// resolution), so the tile stores exactly the weights the fit chose; lsb 0: unchanged.
+GroupQuant on_lut_grid(const GroupQuant& q, double lsb) {
+    const double step = grid_of(q).step;
+    if (lsb <= 0 || step <= 0) return q;
+    return scaled(q, std::max(1.0, std::round(step / lsb)) * lsb / step);
+}
+
 // fit(levels, solver) fits a layer and returns its rounded squared residual. The candidate
 // scales are compared with LSQ fits (an LP fit is many times slower); the last call is the
 // fit with `solver` at the chosen levels, left in q. Returns the chosen multiplier.
 template <class Fit>
-double choose_level_scale(GroupQuant& q, const std::string& solver, Fit fit) {
+double choose_level_scale(GroupQuant& q, double lsb, const std::string& solver, Fit fit) {
     double best = 1.0;
     if (grid_of(q).step > 0) {
         double best_sq = kInf;
         for (double m : kLevelScales) {
-            const double sq = fit(scaled(q, m), "lsq");
+            const double sq = fit(on_lut_grid(scaled(q, m), lsb), "lsq");
             if (sq < best_sq) best_sq = sq, best = m;
         }
-        q = scaled(q, best);
+        q = on_lut_grid(scaled(q, best), lsb);
     }
     fit(q, solver);
     return best;
@@ -468,7 +476,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
             block.units = all_units(units);
             std::vector<double> relaxed(units), residual(units);
             LayerFit fit;
-            fit.level_scale = choose_level_scale(result.layer_quant[l], o.solver, [&](const GroupQuant& levels,
+            fit.level_scale = choose_level_scale(result.layer_quant[l], o.level_lsb, o.solver, [&](const GroupQuant& levels,
                                                                                      const std::string& solver) {
                 const Grid grid = grid_of(levels);
                 block.w.setZero(units, n_src + 1);
@@ -545,7 +553,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         Vector b_out(n_out);
         std::vector<double> relaxed(n_out), residual(n_out);
         LayerFit fit;
-        fit.level_scale = choose_level_scale(result.readout_quant, o.solver, [&](const GroupQuant& levels,
+        fit.level_scale = choose_level_scale(result.readout_quant, o.level_lsb, o.solver, [&](const GroupQuant& levels,
                                                                                 const std::string& solver) {
             const Grid grid = grid_of(levels);
             w_out.setZero(n_out, n_src);

@@ -55,6 +55,9 @@ struct ConversionOptions {
     double readout_peak = 16.0;   // |y| the readout reaches at the logits' percentile; the
                                   // tile's 16-bit membrane holds +-32 at 10 fraction bits
     RateCoding coding = kRateCoding;
+    double level_lsb = 1.0 / 1024;  // fit: level steps are multiples of this (the tile's LUT
+                                    // resolution, 2^-neuron.membrane_frac_bits at v_th = 1;
+                                    // 10 in every preset but loihi); 0: any step
     bool bias_registers = true;   // hidden biases in the neurons' bias registers (free, the
                                   // membrane's precision); false: a synapse from the always-on
                                   // channel (one fan-in entry, a weight level)

@@ -37,12 +37,14 @@ def table(reports):
         ann = r["ann"] + (f" (trained K={c['ann_fanin']})" if c.get("ann_fanin") else "")
         if name.startswith("mlp_k63"):
             ann = "mlp (trained fan-in 63)"
-        if c.get("ann_weight_bits"):
-            ann += f" (trained on {c['ann_weight_bits']}-bit levels)"
+        if c.get("ann_weight_bits") or name.startswith("cnn_q4"):  # a loaded ANN: known by its name
+            ann += f" (trained on {c.get('ann_weight_bits') or 4}-bit levels)"
         weights = "float, K=inf" if c["constraint"] == "none" else f"{c['constraint']} 4-bit, K={c['fanin']}"
         if c["constraint"] == "dynapse2":
             weights = f"dynapse2 (4 bases + sign/mask), K={c['fanin']}"
         method = c["method"] + ("" if c["method"] == "naive" else f" ({c['solver']})")
+        if c.get("bias") == "channel":
+            method += ", bias as channel synapse"
         fanin = max(layer["max_fanin"] for layer in r["layers"])
         delta = 100 * (r["test_accuracy"] - r["ann_accuracy"])
         print(f"| {ann} | {weights} | {method} | {pct(r['ann_accuracy'])} | {pct(r['test_accuracy'])} | "

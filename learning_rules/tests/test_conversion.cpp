@@ -268,6 +268,12 @@ TEST_CASE("a converted MLP holds the chip's constraints") {
             CHECK(levels.layers[0].quant.scale == r.layer_quant[1].scale);
             CHECK(levels.hidden.base == r.layer_quant[0].base);
             CHECK((levels.hidden.scale != levels.layers[0].quant.scale || levels.hidden.base != levels.layers[0].quant.base));
+            // The fit's level steps lie on the tile's LUT grid (2^-10), so the tile holds them exactly.
+            if (std::string(method) == "fit")
+                for (const GroupQuant& q : {levels.hidden, levels.layers[0].quant, levels.readout}) {
+                    const double step = kind == WeightKind::uniform ? q.scale : q.base[0];
+                    CHECK(step * 1024 == std::round(step * 1024));
+                }
             // The biases sit in the bias registers: the always-on channel has no synapse.
             CHECK(r.checkpoint.weights.w_in.col(784).isZero(0.0));
             CHECK(r.checkpoint.weights.b_rec.cwiseAbs().maxCoeff() > 0);
