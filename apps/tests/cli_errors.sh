@@ -67,6 +67,8 @@ expect 2 'name the same file' train --report "$out/same.json" --checkpoint "$out
 mkdir -p "$tmp/adir"
 expect 2 'adir: is a directory' train --report "$tmp/adir"
 expect 2 'ann-weight-bits 1: use 0 \(float weights\) or 2\.\.16 bits' convert --ann mlp --ann-weight-bits 1 --report "$out/r.json"
+expect 2 '--bias: bogus not in \{register,channel\}' convert --ann mlp --bias bogus --report "$out/r.json"
+expect 2 '--lut-frac-bits: Value 31 not in range 0 to 30' convert --ann mlp --lut-frac-bits 31 --report "$out/r.json"
 
 # Dataset errors (exit 1): detected before training starts.
 train 1 "$tmp/nope" --data "$tmp/nope"
@@ -85,6 +87,8 @@ expect 1 'checkpoint .*corrupt\.json: missing field params\.n_in' eval --net "$t
 # qrsim run (inference) applies --hw-set before anything else: a bad override is named.
 "$qrsim" train --neurons 8 --train-samples 32 --test-samples 16 --epochs 1 --checkpoint "$tmp/small.json" >/dev/null 2>&1
 expect 1 'tile\.cores = 0 out of range' run --hw uniform4 --hw-set tile.cores=0 --net "$tmp/small.json" --report "$out/r.json"
+# --ann compares with the ANN a converted network came from: only for the rate task.
+expect 2 'ann compares .* needs --task fmnist-rate' run --hw uniform4 --net "$tmp/small.json" --ann "$tmp/small.json" --report "$out/r.json"
 
 if [[ $failures -ne 0 ]]; then
     echo "$failures case(s) failed" >&2
