@@ -434,6 +434,14 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
     std::vector<Block> blocks = naive;
     if (o.method == "fit") {
         blocks.clear();
+        // Per-step rates of every neuron of the float SNN converted so far, on the sampled
+        // training images (counted after each neuron's layer delay).
+        auto measured_rates = [&](const std::vector<Block>& converted) {
+            const RsnnParams p = converted_params(pixels + 1, Layout(pixels, converted).n_rec, n_out, o);
+            const std::vector<int> from = layer_delays(converted);
+            const RsnnWeights w = assemble(p, converted, o.bias_registers, nullptr, nullptr);
+            return rates_of(simulate_snn(p, w, rate_task, Split::train, s.indices, from, o.threads), from, steps);
+        };
         for (int l = 0; l < n_hidden; ++l) {
             const auto start = std::chrono::steady_clock::now();
             // Rates of the sources as the converted network produces them.
@@ -443,11 +451,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 r = s.pixel_rates;
                 sources = all_units(pixels);
             } else {
-                const RsnnParams p = converted_params(pixels + 1, Layout(pixels, blocks).n_rec, n_out, o);
-                const std::vector<int> from = layer_delays(blocks);
-                const SnnRun run = simulate_snn(p, assemble(p, blocks, o.bias_registers, nullptr, nullptr), rate_task, Split::train,
-                                                s.indices, from, o.threads);
-                const Matrix rates = rates_of(run, from, steps);
+                const Matrix rates = measured_rates(blocks);
                 const int offset = Layout(pixels, blocks).offset[l - 1];
                 sources = blocks[l - 1].units;
                 r.resize(n_samples, sources.size() + 1);
@@ -468,16 +472,16 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 std::vector<int> candidates;
                 for (int i = 0; i < n_src; ++i)
                     if (conn[l](j, sources[i]) != 0) candidates.push_back(i);
-                candidates.push_back(n_src);  // the bias: a register (free) or the always-on channel's synapse
+                candidates.push_back(n_src);  // the bias: a register (free) or the always-on input's synapse
                 const Vector score = scale.w.row(j).transpose().cwiseAbs().cwiseProduct(rms);
-                chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, o.bias_registers ? n_src : -1);
+                const int free_input = o.bias_registers ? n_src : -1;
+                chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, free_input);
             });
             Block block;
             block.units = all_units(units);
             std::vector<double> relaxed(units), residual(units);
             LayerFit fit;
-            fit.level_scale = choose_level_scale(result.layer_quant[l], o.level_lsb, o.solver, [&](const GroupQuant& levels,
-                                                                                     const std::string& solver) {
+            auto fit_layer = [&](const GroupQuant& levels, const std::string& solver) {
                 const Grid grid = grid_of(levels);
                 block.w.setZero(units, n_src + 1);
                 parallel_for(units, o.threads, [&](int j) {
@@ -489,7 +493,8 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                     for (size_t a = 0; a < chosen[j].size(); ++a) block.w(j, chosen[j][a]) = w[a];
                 });
                 return std::accumulate(residual.begin(), residual.end(), 0.0);
-            });
+            };
+            fit.level_scale = choose_level_scale(result.layer_quant[l], o.level_lsb, o.solver, fit_layer);
             fit.relaxed_rms_error =
                 std::sqrt(std::accumulate(relaxed.begin(), relaxed.end(), 0.0) / (double(units) * n_samples)) / o.v_th;
             blocks.push_back(block);
@@ -497,12 +502,8 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
             const int target = l < static_cast<int>(o.prune_to.size()) ? o.prune_to[l] : 0;
             if (target > 0 && target < units) {
                 // Node pruning by the next layer's dense L2 refit on this layer's SNN rates.
-                const RsnnParams p = converted_params(pixels + 1, Layout(pixels, blocks).n_rec, n_out, o);
-                const std::vector<int> from = layer_delays(blocks);
-                const SnnRun run = simulate_snn(p, assemble(p, blocks, o.bias_registers, nullptr, nullptr), rate_task, Split::train,
-                                                s.indices, from, o.threads);
                 Matrix rl(n_samples, units + 1);
-                rl.leftCols(units) = rates_of(run, from, steps).rightCols(units);
+                rl.leftCols(units) = measured_rates(blocks).rightCols(units);
                 rl.col(units).setOnes();
                 const Matrix next = l + 1 < n_hidden ? linear_targets(s.pre[l + 1], lambda[l + 1], o.v_th)
                                                      : Matrix(out_scale * s.pre.back());
@@ -525,13 +526,10 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         // Readout: the logits (scaled) from the last block's rates; the bias is b_out, free.
         const auto start = std::chrono::steady_clock::now();
         const RsnnParams p = converted_params(pixels + 1, Layout(pixels, blocks).n_rec, n_out, o);
-        const std::vector<int> from = layer_delays(blocks);
-        const SnnRun run =
-            simulate_snn(p, assemble(p, blocks, o.bias_registers, nullptr, nullptr), rate_task, Split::train, s.indices, from, o.threads);
         const std::vector<int>& sources = blocks.back().units;
         const int n_src = static_cast<int>(sources.size());
         Matrix r(n_samples, n_src + 1);
-        r.leftCols(n_src) = rates_of(run, from, steps).rightCols(n_src);
+        r.leftCols(n_src) = measured_rates(blocks).rightCols(n_src);
         r.col(n_src).setOnes();
         const Matrix c = out_scale * s.pre.back();
         const Matrix gram = r.transpose() * r;
@@ -553,8 +551,7 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         Vector b_out(n_out);
         std::vector<double> relaxed(n_out), residual(n_out);
         LayerFit fit;
-        fit.level_scale = choose_level_scale(result.readout_quant, o.level_lsb, o.solver, [&](const GroupQuant& levels,
-                                                                                const std::string& solver) {
+        auto fit_readout = [&](const GroupQuant& levels, const std::string& solver) {
             const Grid grid = grid_of(levels);
             w_out.setZero(n_out, n_src);
             parallel_for(n_out, o.threads, [&](int j) {
@@ -568,7 +565,8 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
                 b_out[j] = w[in.size() - 1];
             });
             return std::accumulate(residual.begin(), residual.end(), 0.0);
-        });
+        };
+        fit.level_scale = choose_level_scale(result.readout_quant, o.level_lsb, o.solver, fit_readout);
         fit.relaxed_rms_error =
             std::sqrt(std::accumulate(relaxed.begin(), relaxed.end(), 0.0) / (double(n_out) * n_samples)) / o.v_th;
         fit.seconds = seconds_since(start);
@@ -657,8 +655,8 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
     result.checkpoint.extra = constraint_to_extra(levels);
     result.checkpoint.extra.update(nlohmann::json{
         {"conversion",
-         {{"ann", ann.name}, {"method", o.method}, {"solver", o.solver}, {"bias", o.bias_registers ? "register" : "channel"},
-          {"bias_channel", pixels},
+         {{"ann", ann.name}, {"method", o.method}, {"solver", o.solver},
+          {"bias", o.bias_registers ? "register" : "channel"}, {"bias_channel", pixels},
           {"coding", {{"steps", o.coding.steps}, {"readout_begin", o.coding.readout_begin}}},
           {"pipeline_delay", result.pipeline_delay}, {"hidden_layers", layers}}}});
     return result;
