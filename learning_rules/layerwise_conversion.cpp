@@ -69,7 +69,7 @@ Grid grid_of(const GroupQuant& q) {
 // The scale of a layer's levels is the conversion's free choice (the chip keeps one per
 // layer): each layer is fitted at these multiples of the naive levels' scale and keeps the
 // one with the smallest rounded residual (a finer grid clips more).
-constexpr double kLevelScales[] = {1.25, 1.0, 0.8, 0.65, 0.5};
+constexpr double kLevelScales[] = {1.4, 1.3, 1.2, 1.1, 1.0, 0.93, 0.86, 0.8, 0.74, 0.68, 0.62, 0.56, 0.5, 0.45};
 
 GroupQuant scaled(GroupQuant q, double m) {
     q.scale *= m;
