@@ -82,7 +82,12 @@ GroupQuant scaled(GroupQuant q, double m) {
 GroupQuant on_lut_grid(const GroupQuant& q, double lsb) {
     const double step = grid_of(q).step;
     if (lsb <= 0 || step <= 0) return q;
-    return scaled(q, std::max(1.0, std::round(step / lsb)) * lsb / step);
+    GroupQuant on = scaled(q, std::max(1.0, std::round(step / lsb)) * lsb / step);
+    // Exact multiples (lsb is a power of two): no ulp of round-off from the scaling.
+    auto snap = [&](double& x) { x = std::round(x / lsb) * lsb; };
+    snap(on.scale);
+    for (double& b : on.base) snap(b);
+    return on;
 }
 
 // fit(levels, solver) fits a layer and returns its rounded squared residual. The candidate
