@@ -6,6 +6,7 @@
 // into inference and learning (bits).
 #include "apps/flags.hpp"
 #include "apps/learn_run.hpp"
+#include "apps/core_report.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
 #include "hw_models/checkpoint_loader.hpp"
@@ -70,6 +71,13 @@ void run_learning(const LearnRunOptions& o) {
     readout_used /= std::max(1, net.n_out);
     const ActionCounters inf_train = chip.counters();
     const ActionCounters learn = engine.counters();
+    CoreRun core_run;
+    core_run.engine = &engine;
+    core_run.samples = static_cast<uint64_t>(trained);
+    core_run.steps_per_sample = info.n_steps + 1;
+    core_run.step_s = hw.step_ns * 1e-9;
+    core_run.sim_time_s = chip.sim_time_s();
+    const nlohmann::json core = core_report(core_run);
     const double acc = evaluate_on_chip(chip, *task, Split::test);
     const ActionCounters inf_test = chip.counters() - inf_train;
     const int n_test = task->size(Split::test);
@@ -93,6 +101,7 @@ void run_learning(const LearnRunOptions& o) {
                 static_cast<long long>(learn_bits), 100.0 * learn_bits / std::max<int64_t>(1, inf_bits));
     for (const auto& [name, bits] : mem.bits) std::printf("  inference %-20s %12lld\n", name.c_str(), static_cast<long long>(bits));
     for (const auto& [name, bits] : lmem) std::printf("  learning  %-20s %12lld\n", name.c_str(), static_cast<long long>(bits));
+    print_core_summary(stdout, core);
     std::printf("fan-in in use after learning (mean of K=%d): hidden %.1f, readout %.1f\n", hw.fanin, hidden_used,
                 readout_used);
     std::printf("firmware writes refused by the tile: %llu; weight updates: %u; wall time %.1f s\n",
@@ -100,6 +109,7 @@ void run_learning(const LearnRunOptions& o) {
 
     if (!o.report.empty()) {
         nlohmann::json rep = base_report("run", o.config);
+        rep["core"] = core;
         rep["learn"] = {{"rule", hw.learn.rule}, {"update", hw.learn.update}, {"feedback", hw.learn.feedback},
                         {"placement", lp.placement == fw::place_synapse ? "synapse" : "presynaptic"},
                         {"trace_bits", {lp.eps_bits, lp.bar_bits}}, {"epochs", o.epochs}, {"refused_writes", engine.refused()},

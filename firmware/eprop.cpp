@@ -11,9 +11,8 @@ namespace {
 
 // decay(x) of a trace; zero stays zero without a draw (a hardware pipeline skips empty
 // rows the same way), so the draws follow the activity.
-inline int32_t decay_trace(int32_t x, const Decay& d, const LearnParams& p, Lfsr32& lfsr, uint32_t& draws) {
+inline int32_t decay_trace(int32_t x, const Decay& d, const LearnParams& p, Lfsr32& lfsr) {
     if (x == 0) return 0;
-    draws += p.trace_rounding == round_stochastic;
     return static_cast<int32_t>(decay(x, d, p.leak, p.trace_rounding, lfsr));
 }
 
@@ -30,7 +29,6 @@ inline int64_t update_drive(const LearnParams& p, int64_t g) { return p.update =
 
 // -(g x mult) >> shift, stochastic, in hidden LSBs; +-1 at most in stochastic mode.
 inline int64_t step_of(LearnContext& c, int64_t g, int32_t mult, uint8_t shift) {
-    hal_count(c, lact_lfsr_draw, 1);
     int64_t dh = shift_round(-update_drive(*c.p, g) * mult, shift, round_stochastic, c.lfsr.next());
     if (c.p->update == update_stochastic) dh = dh > 1 ? 1 : (dh < -1 ? -1 : dh);
     return dh;
@@ -44,8 +42,6 @@ inline uint32_t moment_r_index(const LearnParams& p) { return p.n_slots() * p.K 
 inline int64_t apply_step(LearnContext& c, int64_t g, int32_t& m, int32_t& r, int32_t corr, int32_t mult,
                           uint8_t shift) {
     if (c.p->update != update_adam) return step_of(c, g, mult, shift);
-    hal_count(c, lact_lfsr_draw, 1);
-    hal_count(c, lact_fw_op, 12);  // two moment updates, an integer square root, a division
     return shift_round(adam_moments_step(g, m, r, corr, mult), shift, round_stochastic, c.lfsr.next());
 }
 
@@ -82,7 +78,6 @@ void apply_rows(LearnContext& c, bool hidden, bool apply) {
                           !redraw);
                 acc[e] = 0;
             }
-            hal_count(c, lact_fw_op, 2 * p.K);
             hal_write(c, lmem_accum, slot * p.K, p.K, acc);
         }
         const bool syn_row = !readout && p.placement == place_synapse;
@@ -193,24 +188,20 @@ void presynaptic_trace_step(LearnContext& c, bool hidden) {
     int32_t* epsbar = c.s.addr_b + A;
     int32_t* zbar = c.s.addr_b + 2 * A;
     int32_t* z = c.s.neuron_a;
-    uint32_t draws = 0, updates = 0;
     if (hidden) {
         int32_t* events = c.s.addr_a;
         const uint32_t n = c.hal->event_count(c.hal->ctx);
         hal_read(c, lmem_events, 0, n, events);
         hal_read(c, lmem_pre, 0, A, eps);
-        for (uint32_t a = 0; a < A; ++a) eps[a] = decay_trace(eps[a], p.lif.alpha, p, c.lfsr, draws);
+        for (uint32_t a = 0; a < A; ++a) eps[a] = decay_trace(eps[a], p.lif.alpha, p, c.lfsr);
         const int32_t spike = int32_t{1} << p.eps_frac;
         for (uint32_t i = 0; i < n; ++i) eps[events[i]] = sat_signed(int64_t{eps[events[i]]} + spike, p.eps_bits);
-        updates += A;
         if (p.placement == place_presynaptic) {
             hal_read(c, lmem_pre, A, A, epsbar);
             for (uint32_t a = 0; a < A; ++a)
-                epsbar[a] = sat_signed(decay_trace(epsbar[a], p.kappa, p, c.lfsr, draws) +
+                epsbar[a] = sat_signed(decay_trace(epsbar[a], p.kappa, p, c.lfsr) +
                                            rescale(eps[a], p.eps_frac - p.bar_frac, p.trace_rounding, c.lfsr),
                                        p.bar_bits);
-            draws += p.trace_rounding == round_stochastic && p.eps_frac > p.bar_frac ? A : 0;
-            updates += A;
             hal_write(c, lmem_pre, A, A, epsbar);
         }
         hal_write(c, lmem_pre, 0, A, eps);
@@ -219,11 +210,8 @@ void presynaptic_trace_step(LearnContext& c, bool hidden) {
     hal_read(c, lmem_pre, 2 * A, p.n_rec, zbar);
     const int32_t one = int32_t{1} << p.bar_frac;
     for (uint32_t j = 0; j < p.n_rec; ++j)
-        zbar[j] = sat_signed(int64_t{decay_trace(zbar[j], p.kappa, p, c.lfsr, draws)} + (z[j] ? one : 0), p.bar_bits);
-    updates += p.n_rec;
+        zbar[j] = sat_signed(int64_t{decay_trace(zbar[j], p.kappa, p, c.lfsr)} + (z[j] ? one : 0), p.bar_bits);
     hal_write(c, lmem_pre, 2 * A, p.n_rec, zbar);
-    hal_count(c, lact_trace_update, updates);
-    hal_count(c, lact_lfsr_draw, draws);
 }
 
 void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int32_t* addr, const int32_t* g,
@@ -234,7 +222,6 @@ void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int3
         hal_read(c, lmem_accum, slot * p.K, p.K, acc);
         for (uint32_t e = 0; e < p.K; ++e) acc[e] = sat_add(acc[e], g[e], p.acc_bits);
         hal_write(c, lmem_accum, slot * p.K, p.K, acc);
-        hal_count(c, lact_fw_op, p.K);
         return;
     }
     const QrLimits l = qr_limits(p);
@@ -247,7 +234,6 @@ void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int3
         qr_update(c, l, slot, e, h, addr, dh);
         changed = true;
     }
-    hal_count(c, lact_fw_op, 2 * p.K);
     if (changed) hal_write(c, lmem_hidden, hidden_index(p, slot), p.K, h);
 }
 
@@ -266,7 +252,6 @@ void readout_signal_step(LearnContext& c, const int32_t* err) {
             for (uint32_t e = 0; e < p.K; ++e)
                 g[e] = static_cast<int32_t>(
                     shift_round(int64_t{err[k]} * zbar[addr[e] - p.n_in], p.acc_shift, round_nearest, 0));
-            hal_count(c, lact_fw_op, p.K);
             learn_entry_gradient(c, slot, h, addr, g, true);
         }
         if (p.learn_bias) {
@@ -279,7 +264,6 @@ void readout_signal_step(LearnContext& c, const int32_t* err) {
             } else {
                 int32_t b;
                 hal_read(c, lmem_bias, slot, 1, &b);
-                hal_count(c, lact_lfsr_draw, 1);
                 b = sat_signed(b + shift_round(-gb * p.bias_lr_mult, p.bias_lr_shift, round_stochastic, c.lfsr.next()),
                                p.lif.v_bits);
                 hal_write(c, lmem_bias, slot, 1, &b);
@@ -304,17 +288,14 @@ void learn_end_sample(LearnContext& c, bool hidden) {
 // advanced; false outside the readout window.
 bool window_error(LearnContext& c, uint16_t t) {
     const LearnParams& p = *c.p;
-    uint32_t draws = 0;
-    c.one_bar = sat_signed(int64_t{decay_trace(c.one_bar, p.kappa, p, c.lfsr, draws)} + (int32_t{1} << p.bar_frac),
+    c.one_bar = sat_signed(int64_t{decay_trace(c.one_bar, p.kappa, p, c.lfsr)} + (int32_t{1} << p.bar_frac),
                            p.bar_bits);
-    hal_count(c, lact_lfsr_draw, draws);
-    hal_count(c, lact_trace_update, 1);
     if (t < p.readout_begin) return false;
     int32_t* y = c.s.out;
     int32_t target;
     hal_read(c, lmem_v, p.n_rec, p.n_out, y);
     hal_read(c, lmem_target, 0, 1, &target);
-    hal_count(c, lact_fw_op, softmax_error(y, p.n_out, target, p.v_frac, c.s.out + p.n_out));
+    softmax_error(y, p.n_out, target, p.v_frac, c.s.out + p.n_out);
     return true;
 }
 
@@ -338,19 +319,16 @@ void eprop_trace_step(LearnContext& c, uint16_t) {
     hal_read(c, lmem_v, 0, N, v);
     hal_read(c, lmem_refractory, 0, N, refr);
     hal_read(c, lmem_post, 0, 2 * N, post);
-    uint32_t draws = 0;
     // psi_j into v[j]: a step is refractory when the counter was non-zero after the last one.
     for (uint32_t j = 0; j < N; ++j) {
         v[j] = post[N + j] > 0 ? 0 : pseudo_derivative(int64_t{v[j]} - p.lif.v_th, p.lif.v_th, p.psi_shape, p.psi_bits);
         post[N + j] = refr[j];
         if (p.placement == place_presynaptic)
-            post[j] = sat_signed(decay_trace(post[j], p.kappa, p, c.lfsr, draws) +
+            post[j] = sat_signed(decay_trace(post[j], p.kappa, p, c.lfsr) +
                                      rescale(v[j], p.psi_bits - p.bar_frac, round_nearest, c.lfsr),
                                  p.bar_bits);
     }
     hal_write(c, lmem_post, 0, 2 * N, post);
-    hal_count(c, lact_fw_op, 3 * N);
-    uint32_t updates = p.placement == place_presynaptic ? N : 0;
     if (p.placement == place_synapse) {
         const int32_t* eps = c.s.addr_b;  // updated by presynaptic_trace_step
         int32_t* addr = c.s.row_b;
@@ -363,16 +341,12 @@ void eprop_trace_step(LearnContext& c, uint16_t) {
             for (uint32_t e = 0; e < p.K; ++e) {
                 const int32_t pre = eps[addr[e]];
                 const int64_t in = psi != 0 && pre != 0 ? rescale(psi * pre, shift, p.trace_rounding, c.lfsr) : 0;
-                draws += in != 0 && p.trace_rounding == round_stochastic && shift > 0;
-                ebar[e] = sat_signed(decay_trace(ebar[e], p.kappa, p, c.lfsr, draws) + in, p.bar_bits);
+                ebar[e] = sat_signed(decay_trace(ebar[e], p.kappa, p, c.lfsr) + in, p.bar_bits);
             }
             hal_write(c, lmem_syn, j * p.K, p.K, ebar);
         }
-        updates += N * p.K;
     }
     (void)A;
-    hal_count(c, lact_trace_update, updates);
-    hal_count(c, lact_lfsr_draw, draws);
 }
 
 void eprop_signal_step(LearnContext& c, uint16_t t) {
@@ -388,7 +362,6 @@ void eprop_signal_step(LearnContext& c, uint16_t t) {
     // Learning signals L_j = sum_k B_jk err_k, each product pre-shifted into the signal format.
     int32_t* L = c.s.neuron_a;
     for (uint32_t j = 0; j < N; ++j) L[j] = 0;
-    uint32_t ops = 0;
     if (p.feedback == feedback_symmetric) {
         // B = W_out^T, read from the readout group's CAM rows and LUT: no copy kept.
         const int lsize = lut_size(p.layout.kind, p.layout.weight_bits);
@@ -403,7 +376,6 @@ void eprop_signal_step(LearnContext& c, uint16_t t) {
                 const int32_t w = c.s.lut[lut_index(p.layout.kind, p.layout.weight_bits, entry_code(p.layout, entry))];
                 const uint32_t j = static_cast<uint32_t>(entry_address(p.layout, entry)) - p.n_in;
                 L[j] = sat_add(L[j], static_cast<int32_t>(shift_round(int64_t{w} * err[k], p.signal_shift, round_nearest, 0)), 32);
-                ++ops;
             }
         }
     } else {
@@ -411,10 +383,8 @@ void eprop_signal_step(LearnContext& c, uint16_t t) {
             for (uint32_t k = 0; k < p.n_out; ++k)
                 L[j] += static_cast<int32_t>(
                     shift_round(int64_t{feedback_weight(p.seed, j, k)} * err[k], p.signal_shift, round_nearest, 0));
-        ops += 2 * N * p.n_out;  // hash + multiply-add
     }
     for (uint32_t j = 0; j < N; ++j) L[j] = sat_signed(L[j], p.signal_bits);
-    hal_count(c, lact_fw_op, ops);
 
     int32_t* psibar = c.s.neuron_b;
     if (p.placement == place_presynaptic) {
@@ -443,7 +413,6 @@ void eprop_signal_step(LearnContext& c, uint16_t t) {
                 g[e] = static_cast<int32_t>(shift_round(int64_t{L[j]} * filtered, p.acc_shift, round_nearest, 0));
             }
         }
-        hal_count(c, lact_fw_op, (p.placement == place_synapse ? 1 : 3) * p.K);
         learn_entry_gradient(c, j, h, addr, g, false);
     }
 }

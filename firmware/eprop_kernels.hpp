@@ -55,9 +55,8 @@ inline int32_t exp2_neg_q16(uint32_t m) {
     return v >> whole;
 }
 
-// err_k = softmax(y)_k - [k == target] in Q15; y in Q(frac) membrane LSBs. Returns the ops
-// spent (for the energy count). n <= 64.
-inline uint32_t softmax_error(const int32_t* y, int n, int target, int frac, int32_t* err) {
+// err_k = softmax(y)_k - [k == target] in Q15; y in Q(frac) membrane LSBs. n <= 64.
+inline void softmax_error(const int32_t* y, int n, int target, int frac, int32_t* err) {
     int32_t ymax = y[0];
     for (int k = 1; k < n; ++k) ymax = y[k] > ymax ? y[k] : ymax;
     constexpr int64_t kLog2eQ16 = 94548;  // log2(e) x 2^16
@@ -71,7 +70,6 @@ inline uint32_t softmax_error(const int32_t* y, int n, int target, int frac, int
         const int32_t pi = static_cast<int32_t>((static_cast<uint32_t>(err[k]) << 15) / sum);
         err[k] = pi - (k == target ? 32768 : 0);
     }
-    return static_cast<uint32_t>(6 * n);
 }
 
 // The random feedback weight B_jk in [-127, 127], regenerated from the seed.

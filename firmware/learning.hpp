@@ -2,9 +2,12 @@
 // and the interface every on-chip rule implements. Freestanding C++17, integer only.
 //
 // The firmware never touches tile memory directly: every access goes through the Hal's
-// read / write / write_entry calls, so the learning engine that implements them
-// (hw_models/learning_engine.hpp) counts every bit read and written, and the tile checks
-// every fan-in write (a refused write is an error of the firmware, never a silent clamp).
+// read / write / write_entry calls. On the tile's core (firmware/rv32/core_main.cpp) they
+// are loads and stores in the core's memory map; in the native host build they call the
+// learning engine (hw_models/learning_engine.hpp). Either way every word is counted in bits
+// and checked, and the tile checks every fan-in write (a refused write is an error of the
+// firmware, never a silent clamp). What the firmware computes is measured by the core that
+// runs it (instructions retired), not declared by the firmware.
 //
 // Neurons of the tile: slots 0 .. n_rec-1 are recurrent (hidden) neurons, slots n_rec ..
 // n_rec+n_out-1 the readout units (global id = slot on a single tile). AER address of input
@@ -49,9 +52,6 @@ enum LearnMem : uint8_t {
     lmem_count_
 };
 
-// Actions the firmware reports besides memory traffic (priced by the energy table).
-enum LearnAction : uint8_t { lact_trace_update = 0, lact_fw_op = 1, lact_lfsr_draw = 2 };
-
 struct Hal {
     void* ctx;
     void (*read)(void* ctx, uint8_t mem, uint32_t index, uint32_t count, int32_t* dst);
@@ -60,7 +60,6 @@ struct Hal {
     int (*write_entry)(void* ctx, uint32_t slot, uint32_t entry, int32_t address, int32_t code);
     int (*clear_entry)(void* ctx, uint32_t slot, uint32_t entry);
     uint32_t (*event_count)(void* ctx);
-    void (*count)(void* ctx, uint8_t action, uint32_t n);
 };
 
 enum TracePlacement : uint8_t { place_presynaptic = 0, place_synapse = 1 };
@@ -125,6 +124,16 @@ struct LearnParams {
     uint32_t n_slots() const { return static_cast<uint32_t>(n_rec) + n_out; }
 };
 
+// The rate registers the host rewrites between epochs (per-epoch decay).
+inline void copy_learning_rates(LearnParams& to, const LearnParams& from) {
+    to.lr_mult = from.lr_mult;
+    to.lr_shift = from.lr_shift;
+    to.readout_lr_mult = from.readout_lr_mult;
+    to.readout_lr_shift = from.readout_lr_shift;
+    to.bias_lr_mult = from.bias_lr_mult;
+    to.bias_lr_shift = from.bias_lr_shift;
+}
+
 // Firmware working memory (a microcontroller's data RAM): the caller provides buffers of
 // the documented sizes; kernels never allocate.
 struct LearnScratch {
@@ -146,6 +155,28 @@ struct LearnScratch {
 inline uint32_t scratch_words(const LearnParams& p) {
     return p.n_addresses() * 4 + p.n_slots() * 4 + 7u * p.K +
            static_cast<uint32_t>(lut_size(p.layout.kind, p.layout.weight_bits)) + 2u * p.n_out;
+}
+
+// Lays the LearnScratch buffers out back to back from `base` (scratch_words(p) words).
+inline void carve_scratch(LearnScratch& s, const LearnParams& p, int32_t* base) {
+    const uint32_t A = p.n_addresses(), S = p.n_slots(), K = p.K;
+    auto take = [&base](uint32_t n) {
+        int32_t* block = base;
+        base += n;
+        return block;
+    };
+    s.addr_a = take(A);
+    s.addr_b = take(3 * A);
+    s.neuron_a = take(S);
+    s.neuron_b = take(3 * S);
+    s.row_a = take(K);
+    s.row_b = take(K);
+    s.row_c = take(K);
+    s.row_d = take(K);
+    s.row_e = take(2 * K);
+    s.row_f = take(K);
+    s.lut = take(static_cast<uint32_t>(lut_size(p.layout.kind, p.layout.weight_bits)));
+    s.out = take(2u * p.n_out);
 }
 
 struct LearnContext {
@@ -190,9 +221,6 @@ inline void hal_read(LearnContext& c, uint8_t mem, uint32_t index, uint32_t coun
 }
 inline void hal_write(LearnContext& c, uint8_t mem, uint32_t index, uint32_t count, const int32_t* src) {
     c.hal->write(c.hal->ctx, mem, index, count, src);
-}
-inline void hal_count(LearnContext& c, uint8_t action, uint32_t n) {
-    if (n) c.hal->count(c.hal->ctx, action, n);
 }
 
 }  // namespace fw

@@ -63,7 +63,6 @@ inline int32_t qr_code_stochastic(int32_t h, const QrLimits& l, Lfsr32& lfsr) {
 // recurrent addresses.
 inline int32_t qr_random_address(LearnContext& c, uint32_t slot) {
     const LearnParams& p = *c.p;
-    hal_count(c, lact_lfsr_draw, 1);
     const uint32_t r = c.lfsr.next();
     if (slot >= p.n_rec) return static_cast<int32_t>(p.n_in + r % p.n_rec);
     const uint32_t a = r % (p.n_addresses() - 1);
@@ -105,7 +104,6 @@ inline void qr_write_row(LearnContext& c, const QrLimits& l, uint32_t slot, cons
                               : code == 0;
         if (!same) qr_commit(c, slot, e, addr[e], code);
     }
-    hal_count(c, lact_lfsr_draw, stochastic ? p.K : 0);
 }
 
 // The rewiring hook for one row (h, addr: K entries): dormant entries move to random
@@ -116,10 +114,9 @@ inline uint32_t qr_rewire_row(LearnContext& c, const QrLimits& l, uint32_t slot,
                               int32_t* syn, int32_t* moments = nullptr) {
     const LearnParams& p = *c.p;
     const uint32_t mask = (uint32_t{1} << p.rewire_shift) - 1u;
-    uint32_t moved = 0, draws = 0;
+    uint32_t moved = 0;
     for (uint32_t e = 0; e < p.K; ++e) {
         if (qr_code(h[e], l) != 0) continue;
-        ++draws;
         if ((c.lfsr.next() & mask) != 0) continue;
         h[e] = 0;
         addr[e] = qr_random_address(c, slot);
@@ -127,7 +124,6 @@ inline uint32_t qr_rewire_row(LearnContext& c, const QrLimits& l, uint32_t slot,
         if (moments) moments[e] = moments[p.K + e] = 0;
         ++moved;
     }
-    hal_count(c, lact_lfsr_draw, draws);
     return moved;
 }
 

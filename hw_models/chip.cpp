@@ -1,6 +1,7 @@
 #include "hw_models/chip.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace qrsim {
@@ -55,7 +56,10 @@ void Chip::close_trace() {
 }
 
 void Chip::set_learning(bool on) {
-    if (!on && learn_on_ && learning_) learning_->finish();
+    if (!on && learn_on_ && learning_) {
+        learning_->finish();
+        idle_for_learning();
+    }
     learn_on_ = on;
 }
 
@@ -70,23 +74,40 @@ LearningEngine& Chip::enable_learning(const fw::LearnParams& params) {
     return *learning_;
 }
 
+void Chip::idle_for_learning() {
+    // Work of the learning core between samples (begin / end of a sample) holds the input
+    // back for whole steps, so the tiles' step grid and the AER schedule stay aligned.
+    const uint64_t cycles = learning_ ? learning_->take_sample_cycles() : 0;
+    if (cycles == 0) return;
+    const double step_s = static_cast<double>(hw_.step_ns) * 1e-9;
+    const double steps = std::ceil(static_cast<double>(cycles) / learning_->clock_hz() / step_s);
+    sc_core::sc_start(sc_core::sc_time(static_cast<double>(hw_.step_ns), sc_core::SC_NS) * steps);
+}
+
 SampleResult Chip::run_sample(const SpikeSample& sample, int readout_begin) {
     const int T = sample.n_steps();
     const bool learn = learning_ && learn_on_;
     tiles_[0]->attach_learning(learn ? learning_.get() : nullptr);
-    if (learn) learning_->begin_sample(sample.label);
+    if (learn) {
+        learning_->begin_sample(sample.label);
+        idle_for_learning();
+    }
     for (auto& t : tiles_) t->begin_sample(T, readout_begin);
     input_->begin_sample(&sample);
     sc_core::sc_start(sc_core::sc_time(static_cast<double>(hw_.step_ns), sc_core::SC_NS) * static_cast<double>(T + 1));
     for (auto& t : tiles_)
         if (!t->error().empty()) throw std::runtime_error(t->error());
+    if (learn && !learning_->error().empty()) throw std::runtime_error(learning_->error());
     SampleResult r;
     r.readout.assign(n_out_, 0);
     for (auto& t : tiles_)
         for (const auto& [g, sum] : t->readout_sums()) r.readout[g - n_rec_] = sum;
     r.prediction = static_cast<int>(std::max_element(r.readout.begin(), r.readout.end()) - r.readout.begin());
     input_->begin_sample(nullptr);
-    if (learn) learning_->end_sample();
+    if (learn) {
+        learning_->end_sample();
+        idle_for_learning();
+    }
     return r;
 }
 

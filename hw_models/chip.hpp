@@ -56,6 +56,8 @@ public:
     Tile& tile(int i) { return *tiles_[i]; }
 
 private:
+    void idle_for_learning();
+
     HwConfig hw_;
     int n_out_, n_rec_;
     std::unique_ptr<MeshRouter> router_;

@@ -12,7 +12,7 @@ const char* action_name(Action a) {
     static constexpr const char* names[kActionCount] = {"cam_search", "sop",       "neuron_update",
                                                         "spike_out",  "hop_ew",    "hop_ns",
                                                         "lfsr_draw",  "sram_read_bits", "sram_write_bits",
-                                                        "trace_update", "fw_op"};
+                                                        "core_instr", "core_ram_access"};
     return names[static_cast<int>(a)];
 }
 

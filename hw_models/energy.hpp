@@ -11,8 +11,10 @@
 //   lfsr_draw        one LFSR clock for stochastic rounding
 //   sram_read_bits   bits read from state / trace SRAM (neuron state, biases, firmware)
 //   sram_write_bits  bits written to it
-//   trace_update     one learning trace value decayed and incremented (learning engine)
-//   fw_op            one other arithmetic operation of the learning firmware
+// Actions the learning core counts (learn.core = "iss"; hw_models/learning_engine.hpp):
+//   core_instr       one instruction retired by the learning core (the firmware's compute)
+//   core_ram_access  one 32-bit load or store of the core's data RAM (working buffers,
+//                    stack); its accesses to tile and learning memories are sram_*_bits
 #pragma once
 
 #include <array>
@@ -32,8 +34,8 @@ enum class Action : int {
     lfsr_draw,
     sram_read_bits,
     sram_write_bits,
-    trace_update,
-    fw_op,
+    core_instr,
+    core_ram_access,
     count_
 };
 inline constexpr int kActionCount = static_cast<int>(Action::count_);

@@ -46,6 +46,12 @@ public:
             out = v;
         }
     }
+    void boolean(const char* key, std::optional<bool>& out) {
+        if (const toml::node* n = take(key)) {
+            if (!n->is_boolean()) fail(origin_, field(key) + " must be true or false");
+            out = n->value<bool>();
+        }
+    }
     void number(const char* key, std::optional<double>& out) {
         if (const toml::node* n = take(key)) {
             if (!n->is_number()) fail(origin_, field(key) + " must be a number");
@@ -246,6 +252,15 @@ HwConfigRaw read_raw(const toml::table& root, const std::string& origin) {
         m.number("bias_learning_rate", r.learn_bias_learning_rate);
         m.number("step", r.learn_step);
         m.number("lr_decay", r.learn_lr_decay);
+        m.string("core", r.learn_core);
+        m.string("firmware", r.learn_firmware);
+        m.string("timing", r.learn_timing);
+        m.string("realtime", r.learn_realtime);
+        m.integer("rom_bytes", r.learn_rom_bytes);
+        m.integer("ram_bytes", r.learn_ram_bytes);
+        m.integer("hook_budget", r.learn_hook_budget);
+        m.number("clock_hz", r.learn_clock_hz);
+        m.boolean("profile", r.learn_profile);
         m.finish();
     }
     if (const toml::table* t = top.table("energy")) {
@@ -355,6 +370,24 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     l.lr_decay = r.learn_lr_decay.value_or(l.lr_decay);
     if (!(l.lr_decay > 0 && l.lr_decay <= 1))
         fail(o, "learn.lr_decay = " + std::to_string(l.lr_decay) + " out of range (0, 1]");
+
+    l.core = choice<std::string>(r.learn_core, l.core, {{"iss", "iss"}, {"native", "native"}}, o, "learn.core");
+    l.realtime = choice<std::string>(r.learn_realtime, l.realtime, {{"report", "report"}, {"error", "error"}}, o,
+                                     "learn.realtime");
+    auto path_in = [&](const std::optional<std::string>& v, const std::string& def) {
+        if (!v || v->empty()) return def;
+        const std::filesystem::path fp(*v);
+        return fp.is_absolute() ? *v : (std::filesystem::path(base_dir) / fp).string();
+    };
+    l.firmware = path_in(r.learn_firmware, QRSIM_FIRMWARE_ELF_DEFAULT);
+    l.timing = path_in(r.learn_timing, (std::filesystem::path(project_dir()) / "configs" / "cores" / "ibex.toml").string());
+    l.rom_bytes = ranged(r.learn_rom_bytes, l.rom_bytes, 1024, int64_t{1} << 28, o, "learn.rom_bytes");
+    l.ram_bytes = ranged(r.learn_ram_bytes, l.ram_bytes, 1024, int64_t{1} << 28, o, "learn.ram_bytes");
+    l.hook_budget = ranged(r.learn_hook_budget, l.hook_budget, 1000, int64_t{1} << 40, o, "learn.hook_budget");
+    l.profile = r.learn_profile.value_or(l.profile);
+    l.clock_hz = r.learn_clock_hz.value_or(l.clock_hz);
+    if (!(l.clock_hz >= 1e3 && l.clock_hz <= 1e10))
+        fail(o, "learn.clock_hz = " + std::to_string(l.clock_hz) + " out of range [1e3, 1e10]");
 
     const std::string table = need(r.energy_table, o, "energy.table");
     const std::filesystem::path tp(table);

@@ -38,6 +38,10 @@ struct HwConfigRaw {
     std::optional<int64_t> cam_bits, sram_bits;
     // [learn]
     std::optional<std::string> learn_rule, learn_update, learn_weight_rounding, learn_feedback, learn_pseudo_derivative, learn_trace_rounding;
+    std::optional<std::string> learn_core, learn_firmware, learn_timing, learn_realtime;
+    std::optional<int64_t> learn_rom_bytes, learn_ram_bytes, learn_hook_budget;
+    std::optional<double> learn_clock_hz;
+    std::optional<bool> learn_profile;
     std::optional<int64_t> learn_psi_bits, learn_signal_bits, learn_hidden_bits, learn_acc_bits, learn_batch,
         learn_rewire_shift, learn_seed, learn_sram_bits;
     std::optional<double> learn_learning_rate, learn_readout_learning_rate, learn_bias_learning_rate, learn_step,
@@ -74,6 +78,15 @@ struct LearnConfig {
     double lr_decay = 0.8;                // every rate and step x lr_decay per epoch (as the float trainer)
     uint32_t seed = 7;
     int64_t sram_bits = int64_t{1} << 22;  // capacity of the learning memories
+    // The learning core (docs/firmware_core.md).
+    std::string core = "iss";             // iss: the rv32imc image on the tile's ISS | native: host build
+    std::string firmware;                 // resolved path of the image (default: the built-in rules)
+    std::string timing;                   // resolved path of the cycle table (configs/cores/)
+    double clock_hz = 100e6;              // core clock
+    int64_t rom_bytes = 65536, ram_bytes = 32768;  // the core's instruction and data memories
+    int64_t hook_budget = 200000000;      // instructions one hook may take before it is a fault
+    std::string realtime = "report";      // report: count steps whose learning overruns the step | error
+    bool profile = false;                 // iss: instructions retired per firmware function
 };
 
 struct HwConfig {

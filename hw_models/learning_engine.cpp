@@ -1,9 +1,12 @@
 #include "hw_models/learning_engine.hpp"
 
+#include "firmware/core_map.hpp"
 #include "firmware/eprop_kernels.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace qrsim {
@@ -154,6 +157,24 @@ Matrix firmware_feedback_matrix(const fw::LearnParams& p) {
     return b;
 }
 
+const char* learn_hook_name(LearnHook h) {
+    static const char* names[] = {"init", "begin_sample", "trace_step", "signal_step", "end_sample", "finish", "set_rates"};
+    return names[static_cast<int>(h)];
+}
+
+namespace {
+
+const char* memory_name(uint8_t mem) {
+    static const char* names[] = {"cam",        "events",     "v",         "a",         "z",
+                                  "refractory", "lut",        "bias",      "target",    "pre_traces",
+                                  "post_traces", "syn_traces", "hidden_params", "accumulators", "adam_moments"};
+    return mem < fw::lmem_count_ ? names[mem] : "?";
+}
+
+bool fits_unsigned(int64_t v, int bits) { return v >= 0 && v <= (int64_t{1} << bits) - 1; }
+
+}  // namespace
+
 LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params, TileAccess& tile)
     : hw_(hw), params_(params), tile_(tile), rule_(fw::find_rule(hw.learn.rule.c_str())) {
     if (!rule_) {
@@ -162,11 +183,8 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
         throw std::runtime_error(hw.source + ": learn.rule = \"" + hw.learn.rule + "\" is not a firmware rule (known: " +
                                  names + ")");
     }
-    const int64_t total = [&] {
-        int64_t t = 0;
-        for (const auto& [name, b] : memory_bits()) t += b;
-        return t;
-    }();
+    int64_t total = 0;
+    for (const auto& [name, b] : memory_bits()) total += b;
     if (total > hw.learn.sram_bits)
         throw std::runtime_error(hw.source + ": capacity exceeded: learning memories need " + std::to_string(total) +
                                  " bits (rule " + rule_->name + "), learn.sram_bits = " +
@@ -179,38 +197,119 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
     mem_[fw::lmem_accum].assign(S * K + params_.n_out, 0);
     mem_[fw::lmem_moments].assign(params_.update == fw::update_adam ? 2 * (S * K + params_.n_out) : 0, 0);
 
-    scratch_.assign(fw::scratch_words(params_), 0);
-    int32_t* s = scratch_.data();
-    auto take = [&](uint32_t n) {
-        int32_t* p = s;
-        s += n;
-        return p;
-    };
-    ctx_.s.addr_a = take(A);
-    ctx_.s.addr_b = take(3 * A);
-    ctx_.s.neuron_a = take(S);
-    ctx_.s.neuron_b = take(3 * S);
-    ctx_.s.row_a = take(K);
-    ctx_.s.row_b = take(K);
-    ctx_.s.row_c = take(K);
-    ctx_.s.row_d = take(K);
-    ctx_.s.row_e = take(2 * K);
-    ctx_.s.row_f = take(K);
-    ctx_.s.lut = take(static_cast<uint32_t>(fw::lut_size(params_.layout.kind, params_.layout.weight_bits)));
-    ctx_.s.out = take(2u * params_.n_out);
+    const uint64_t scratch_bytes = 4ull * fw::scratch_words(params_);
+    if (hw.learn.core == "native") {
+        if (scratch_bytes > static_cast<uint64_t>(hw.learn.ram_bytes))
+            throw std::runtime_error(hw.source + ": the firmware's working buffers need " + std::to_string(scratch_bytes) +
+                                     " bytes, learn.ram_bytes = " + std::to_string(hw.learn.ram_bytes));
+        scratch_.assign(fw::scratch_words(params_), 0);
+        fw::carve_scratch(ctx_.s, params_, scratch_.data());
+        hal_ = fw::Hal{this, &hal_read, &hal_write, &hal_write_entry, &hal_clear_entry, &hal_event_count};
+        ctx_.p = &params_;
+        ctx_.hal = &hal_;
+        return;
+    }
 
-    hal_ = fw::Hal{this, &hal_read, &hal_write, &hal_write_entry, &hal_clear_entry, &hal_event_count, &hal_count};
-    ctx_.p = &params_;
-    ctx_.hal = &hal_;
+    timing_ = load_core_timing(hw.learn.timing);
+    if (!std::filesystem::exists(hw.learn.firmware))
+        throw std::runtime_error(hw.learn.firmware + ": firmware image not found (learn.firmware; the build makes it "
+                                 "with riscv64-unknown-elf-g++, which scripts/setup installs; or set learn.core = \"native\")");
+    image_ = std::make_unique<ElfImage>(load_elf_image(hw.learn.firmware));
+    hook_entry_ = image_->symbol("qrsim_hook_entry");
+    idle_ = image_->symbol("qrsim_idle");
+    if (image_->ram_bytes + scratch_bytes > static_cast<uint64_t>(hw.learn.ram_bytes))
+        throw std::runtime_error(hw.learn.firmware + ": the firmware needs " + std::to_string(image_->ram_bytes) +
+                                 " bytes of RAM (stack, data) + " + std::to_string(scratch_bytes) +
+                                 " of working buffers, learn.ram_bytes = " + std::to_string(hw.learn.ram_bytes));
+    core_ = std::make_unique<Rv32Core>(*image_, static_cast<uint32_t>(hw.learn.rom_bytes),
+                                       static_cast<uint32_t>(hw.learn.ram_bytes), *this);
+    if (hw.learn.profile) core_->enable_profile();
+    mailbox_.assign(fw::core_map::mmio_size / 4, 0);
+    const std::string& name = hw.learn.rule;
+    if (name.size() >= fw::core_map::mb_rule_name_bytes)
+        throw std::runtime_error(hw.source + ": learn.rule name longer than " +
+                                 std::to_string(fw::core_map::mb_rule_name_bytes - 1) + " characters");
+    std::memcpy(reinterpret_cast<char*>(mailbox_.data()) + fw::core_map::mb_rule_name, name.c_str(), name.size() + 1);
+    std::memcpy(reinterpret_cast<char*>(mailbox_.data()) + fw::core_map::mb_params, &params_, sizeof(params_));
+    // Reset: startup code (stack, .data, .bss) runs once, up to the idle loop.
+    const Rv32Core::Result boot = core_->run(image_->entry, idle_, static_cast<uint64_t>(hw.learn.hook_budget));
+    if (!boot.ok) throw std::runtime_error(hw.learn.firmware + ": firmware core fault at reset: " + boot.fault);
+}
+
+LearningEngine::~LearningEngine() = default;
+
+void LearningEngine::fail(const std::string& what) {
+    if (error_.empty()) error_ = what;
+}
+
+void LearningEngine::throw_if_error() const {
+    if (!error_.empty()) throw std::runtime_error(error_);
+}
+
+void LearningEngine::run_hook(LearnHook h, uint32_t arg) {
+    if (!error_.empty()) return;
+    HookStats& st = hooks_[static_cast<int>(h)];
+    ++st.calls;
+    if (!core_) {
+        std::string err;
+        switch (h) {
+            case LearnHook::init: if (rule_->init) rule_->init(ctx_); break;
+            case LearnHook::begin_sample: if (rule_->begin_sample) rule_->begin_sample(ctx_); break;
+            case LearnHook::trace_step: if (rule_->trace_step) rule_->trace_step(ctx_, static_cast<uint16_t>(arg)); break;
+            case LearnHook::signal_step: if (rule_->signal_step) rule_->signal_step(ctx_, static_cast<uint16_t>(arg)); break;
+            case LearnHook::end_sample: if (rule_->end_sample) rule_->end_sample(ctx_); break;
+            case LearnHook::finish: if (rule_->finish) rule_->finish(ctx_); break;
+            default: break;
+        }
+        if (!error_.empty()) error_ = std::string("firmware error in hook ") + learn_hook_name(h) + ": " + error_;
+        return;
+    }
+    namespace map = fw::core_map;
+    mailbox_[map::mb_hook / 4] = static_cast<uint32_t>(h);
+    mailbox_[map::mb_arg / 4] = arg;
+    mailbox_[map::mb_status / 4] = 0xFFFFFFFFu;
+    const InstrCounts before = core_->counts();
+    const uint64_t ram_before = core_->ram_accesses();
+    const Rv32Core::Result r = core_->run(hook_entry_, idle_, static_cast<uint64_t>(hw_.learn.hook_budget));
+    const InstrCounts spent = core_->counts() - before;
+    const uint64_t cycles = timing_.cycles(spent);
+    st.instructions += spent;
+    st.cycles += cycles;
+    counters_[Action::core_instr] += spent.total();
+    counters_[Action::core_ram_access] += core_->ram_accesses() - ram_before;
+    if (h == LearnHook::trace_step || h == LearnHook::signal_step) step_cycles_ += cycles;
+    else sample_cycles_ += cycles;
+    if (!r.ok) {
+        fail(std::string("firmware core fault in hook ") + learn_hook_name(h) + ": " + r.fault);
+        return;
+    }
+    const uint32_t status = mailbox_[map::mb_status / 4], detail = mailbox_[map::mb_detail / 4];
+    switch (status) {
+        case map::status_ok: break;
+        case map::status_unknown_rule:
+            fail(hw_.learn.firmware + ": the firmware image has no rule named \"" + hw_.learn.rule + "\" (learn.rule)");
+            break;
+        case map::status_scratch_full:
+            fail(hw_.learn.firmware + ": the firmware's working buffers need " + std::to_string(detail) +
+                 " bytes more RAM than learn.ram_bytes = " + std::to_string(hw_.learn.ram_bytes) + " leaves");
+            break;
+        default:
+            fail(std::string("firmware hook ") + learn_hook_name(h) + " returned status " + std::to_string(status) +
+                 " (detail " + std::to_string(detail) + ")");
+    }
 }
 
 void LearningEngine::set_learning_rates(const fw::LearnParams& from) {
-    params_.lr_mult = from.lr_mult;
-    params_.lr_shift = from.lr_shift;
-    params_.readout_lr_mult = from.readout_lr_mult;
-    params_.readout_lr_shift = from.readout_lr_shift;
-    params_.bias_lr_mult = from.bias_lr_mult;
-    params_.bias_lr_shift = from.bias_lr_shift;
+    fw::copy_learning_rates(params_, from);
+    if (core_) {
+        std::memcpy(reinterpret_cast<char*>(mailbox_.data()) + fw::core_map::mb_params, &params_, sizeof(params_));
+        run_hook(LearnHook::set_rates, 0);
+        throw_if_error();
+    }
+}
+
+uint32_t LearningEngine::updates() const {
+    return core_ ? mailbox_[fw::core_map::mb_updates / 4] : ctx_.updates;
 }
 
 std::map<std::string, int64_t> LearningEngine::memory_bits() const {
@@ -220,8 +319,9 @@ std::map<std::string, int64_t> LearningEngine::memory_bits() const {
         {fw::lmem_accum, "learn.accumulators"}, {fw::lmem_moments, "learn.adam_moments"}};
     std::map<std::string, int64_t> m;
     for (const auto& [mem, name] : names) m[name] = static_cast<int64_t>(rule_->memory_bits(params_, mem));
-    m["learn.fw_scratch"] = int64_t{32} * fw::scratch_words(params_);
-    m["learn.lfsr"] = 32;
+    // The core's own memories: its data RAM holds the working buffers, stack and state.
+    m["learn.core_ram"] = 8 * hw_.learn.ram_bytes;
+    m["learn.core_rom"] = 8 * hw_.learn.rom_bytes;
     return m;
 }
 
@@ -230,35 +330,82 @@ void LearningEngine::refuse(const std::string& what) {
 }
 
 void LearningEngine::init() {
-    if (rule_->init) rule_->init(ctx_);
+    run_hook(LearnHook::init, 0);
+    throw_if_error();
 }
 void LearningEngine::begin_sample(int label) {
     label_ = label;
-    if (rule_->begin_sample) rule_->begin_sample(ctx_);
+    run_hook(LearnHook::begin_sample, 0);
+    throw_if_error();
 }
 void LearningEngine::trace_step(int t) {
-    if (rule_->trace_step) rule_->trace_step(ctx_, static_cast<uint16_t>(t));
-    if (observer_) observer_(t);
+    run_hook(LearnHook::trace_step, static_cast<uint32_t>(t));
+    if (observer_ && error_.empty()) observer_(t);
 }
-void LearningEngine::signal_step(int t) {
-    if (rule_->signal_step) rule_->signal_step(ctx_, static_cast<uint16_t>(t));
-}
+void LearningEngine::signal_step(int t) { run_hook(LearnHook::signal_step, static_cast<uint32_t>(t)); }
 void LearningEngine::end_sample() {
-    if (rule_->end_sample) rule_->end_sample(ctx_);
+    run_hook(LearnHook::end_sample, 0);
+    throw_if_error();
 }
 void LearningEngine::finish() {
-    if (rule_->finish) rule_->finish(ctx_);
+    run_hook(LearnHook::finish, 0);
+    throw_if_error();
 }
 
+uint64_t LearningEngine::end_step() {
+    const uint64_t c = step_cycles_;
+    step_cycles_ = 0;
+    if (!core_) return 0;
+    const double ps = static_cast<double>(c) * 1e12 / hw_.learn.clock_hz;
+    const double period_ps = static_cast<double>(hw_.step_ns) * 1e3;
+    ++steps_.steps;
+    steps_.busy_cycles += c;
+    steps_.worst_cycles = std::max(steps_.worst_cycles, c);
+    if (ps > period_ps) {
+        ++steps_.over;
+        steps_.excess_cycles += c - static_cast<uint64_t>(period_ps * 1e-12 * hw_.learn.clock_hz);
+        if (hw_.learn.realtime == "error")
+            fail("learning of a step takes " + std::to_string(c) + " cycles = " + std::to_string(ps * 1e-6) +
+                 " us at learn.clock_hz = " + std::to_string(hw_.learn.clock_hz) + ", longer than the step (" +
+                 std::to_string(hw_.step_ns / 1000.0) + " us; learn.realtime = \"error\")");
+    }
+    return static_cast<uint64_t>(ps);
+}
+
+uint64_t LearningEngine::take_sample_cycles() {
+    const uint64_t c = sample_cycles_;
+    sample_cycles_ = 0;
+    return c;
+}
+
+// ---- the memories, word by word: one path for both cores ----
+
+uint32_t LearningEngine::region_size(uint8_t mem) const {
+    const fw::LearnParams& p = params_;
+    switch (mem) {
+        case fw::lmem_cam: return p.n_slots() * p.K;
+        case fw::lmem_events: return static_cast<uint32_t>(tile_.step_events().size());
+        case fw::lmem_v:
+        case fw::lmem_a:
+        case fw::lmem_z:
+        case fw::lmem_refractory:
+        case fw::lmem_bias: return p.n_slots();
+        case fw::lmem_lut: return static_cast<uint32_t>(tile_.weight_lut().size());
+        case fw::lmem_target: return 1;
+        default: return mem < fw::lmem_count_ ? static_cast<uint32_t>(mem_[mem].size()) : 0;
+    }
+}
+
+// Bits of the words [index, index + count) of a memory: the width the config declares for
+// each plane (the learning memories hold two or three planes of different formats).
 uint64_t LearningEngine::bits_of(uint8_t mem, uint32_t index, uint32_t count) const {
     const fw::LearnParams& p = params_;
     const uint64_t n = count;
-    // Elements of [index, index + count) inside the plane [lo, hi).
-    auto in = [&](uint64_t lo, uint64_t hi) {
+    auto in = [&](uint64_t lo, uint64_t hi) {  // words of the range inside the plane [lo, hi)
         const uint64_t a = std::max<uint64_t>(index, lo), b = std::min<uint64_t>(uint64_t{index} + count, hi);
         return b > a ? b - a : 0;
     };
-    const uint64_t A = p.n_addresses(), N = p.n_rec, SK = uint64_t{p.n_slots()} * p.K;
+    const uint64_t A = p.n_addresses(), N = p.n_rec, SK = uint64_t{p.n_slots()} * p.K, all = ~uint64_t{0};
     switch (mem) {
         case fw::lmem_cam: return n * fw::entry_bits(p.layout);
         case fw::lmem_events: return n * hw_.address_bits;
@@ -269,116 +416,212 @@ uint64_t LearningEngine::bits_of(uint8_t mem, uint32_t index, uint32_t count) co
         case fw::lmem_lut: return n * hw_.lut_bits;
         case fw::lmem_bias: return n * hw_.membrane_bits;
         case fw::lmem_target: return n * std::max(1, ceil_log2(p.n_out));
-        case fw::lmem_pre: return in(0, A) * p.eps_bits + in(A, 2 * A + N) * p.bar_bits;
-        case fw::lmem_post: return in(0, N) * p.bar_bits + in(N, 2 * N) * 4;
+        case fw::lmem_pre: return in(0, A) * p.eps_bits + in(A, all) * p.bar_bits;
+        case fw::lmem_post: return in(0, N) * p.bar_bits + in(N, all) * 4;
         case fw::lmem_syn: return n * p.bar_bits;
-        case fw::lmem_hidden: return in(0, SK) * p.hidden_bits + in(SK, 2 * SK) * p.layout.address_bits;
+        case fw::lmem_hidden: return in(0, SK) * p.hidden_bits + in(SK, all) * p.layout.address_bits;
         case fw::lmem_accum:
         case fw::lmem_moments: return n * p.acc_bits;
         default: return 0;
     }
 }
 
-void LearningEngine::hal_read(void* ctx, uint8_t mem, uint32_t index, uint32_t count, int32_t* dst) {
-    auto& e = *static_cast<LearningEngine*>(ctx);
-    e.counters_[Action::sram_read_bits] += e.bits_of(mem, index, count);
+bool LearningEngine::read_words(uint8_t mem, uint32_t index, uint32_t count, int32_t* dst, std::string& error) {
+    if (mem >= fw::lmem_count_ || uint64_t{index} + count > region_size(mem)) {
+        error = std::string("load from ") + memory_name(mem) + "[" + std::to_string(index) + "], outside its " +
+                std::to_string(region_size(mem)) + " words";
+        return false;
+    }
+    counters_[Action::sram_read_bits] += bits_of(mem, index, count);
     switch (mem) {
         case fw::lmem_cam: {
-            const int K = e.params_.K;
+            const uint32_t K = params_.K;
             for (uint32_t i = 0; i < count; ++i)
-                dst[i] = static_cast<int32_t>(e.tile_.fanin_table().raw(static_cast<int>((index + i) / K),
-                                                                        static_cast<int>((index + i) % K)));
-            return;
+                dst[i] = static_cast<int32_t>(tile_.fanin_table().raw(static_cast<int>((index + i) / K),
+                                                                      static_cast<int>((index + i) % K)));
+            break;
         }
-        case fw::lmem_events: {
-            const auto& ev = e.tile_.step_events();
-            for (uint32_t i = 0; i < count; ++i) dst[i] = static_cast<int32_t>(ev[index + i]);
-            return;
-        }
+        case fw::lmem_events:
+            for (uint32_t i = 0; i < count; ++i) dst[i] = static_cast<int32_t>(tile_.step_events()[index + i]);
+            break;
         case fw::lmem_v:
-            for (uint32_t i = 0; i < count; ++i) dst[i] = e.tile_.neuron_state(static_cast<int>(index + i)).v;
-            return;
+            for (uint32_t i = 0; i < count; ++i) dst[i] = tile_.neuron_state(static_cast<int>(index + i)).v;
+            break;
         case fw::lmem_a:
-            for (uint32_t i = 0; i < count; ++i) dst[i] = e.tile_.neuron_state(static_cast<int>(index + i)).a;
-            return;
+            for (uint32_t i = 0; i < count; ++i) dst[i] = tile_.neuron_state(static_cast<int>(index + i)).a;
+            break;
         case fw::lmem_z:
-            for (uint32_t i = 0; i < count; ++i) dst[i] = e.tile_.neuron_state(static_cast<int>(index + i)).z;
-            return;
+            for (uint32_t i = 0; i < count; ++i) dst[i] = tile_.neuron_state(static_cast<int>(index + i)).z;
+            break;
         case fw::lmem_refractory:
-            for (uint32_t i = 0; i < count; ++i) dst[i] = e.tile_.neuron_state(static_cast<int>(index + i)).refractory_left;
-            return;
-        case fw::lmem_lut: {
-            const auto& lut = e.tile_.weight_lut();
-            std::copy(lut.begin() + index, lut.begin() + index + count, dst);
-            return;
-        }
+            for (uint32_t i = 0; i < count; ++i) dst[i] = tile_.neuron_state(static_cast<int>(index + i)).refractory_left;
+            break;
+        case fw::lmem_lut: std::copy_n(tile_.weight_lut().begin() + index, count, dst); break;
         case fw::lmem_bias:
-            for (uint32_t i = 0; i < count; ++i) dst[i] = e.tile_.bias_of(static_cast<int>(index + i));
-            return;
-        case fw::lmem_target: dst[0] = e.label_; return;
-        default: {
-            const auto& m = e.mem_[mem];
-            std::copy(m.begin() + index, m.begin() + index + count, dst);
+            for (uint32_t i = 0; i < count; ++i) dst[i] = tile_.bias_of(static_cast<int>(index + i));
+            break;
+        case fw::lmem_target: dst[0] = label_; break;
+        default: std::copy_n(mem_[mem].begin() + index, count, dst);
+    }
+    return true;
+}
+
+bool LearningEngine::write_words(uint8_t mem, uint32_t index, uint32_t count, const int32_t* src, std::string& error) {
+    if (mem >= fw::lmem_count_ || uint64_t{index} + count > region_size(mem)) {
+        error = std::string("store to ") + memory_name(mem) + "[" + std::to_string(index) + "], outside its " +
+                std::to_string(region_size(mem)) + " words";
+        return false;
+    }
+    if (mem < fw::lmem_pre && mem != fw::lmem_bias) {
+        error = std::string("store to read-only tile memory ") + memory_name(mem) +
+                (mem == fw::lmem_cam ? " (fan-in entries are written through the CAM port)" : "");
+        return false;
+    }
+    counters_[Action::sram_write_bits] += bits_of(mem, index, count);
+    if (mem == fw::lmem_bias) {
+        for (uint32_t i = 0; i < count; ++i) {
+            try {
+                tile_.write_bias(static_cast<int>(index + i), src[i]);
+            } catch (const std::exception& ex) {
+                refuse(ex.what());
+            }
         }
+        return true;
+    }
+    // Every value must fit the width the config declares for its word: signed for traces,
+    // parameters and accumulators; unsigned for stored addresses and step counters.
+    const fw::LearnParams& p = params_;
+    const uint32_t boundary = mem == fw::lmem_pre      ? p.n_addresses()
+                              : mem == fw::lmem_post   ? p.n_rec
+                              : mem == fw::lmem_hidden ? p.n_slots() * p.K
+                                                       : UINT32_MAX;  // the second plane starts here
+    const bool upper_unsigned = mem == fw::lmem_post || mem == fw::lmem_hidden;
+    const int lower_bits = static_cast<int>(bits_of(mem, 0, 1));
+    const int upper_bits = boundary == UINT32_MAX ? lower_bits : static_cast<int>(bits_of(mem, boundary, 1));
+    for (uint32_t i = 0; i < count; ++i) {
+        const bool upper = index + i >= boundary;
+        const bool is_unsigned = upper && upper_unsigned;
+        const int bits = upper ? upper_bits : lower_bits;
+        if (is_unsigned ? !fits_unsigned(src[i], bits) : !fw::fits_signed(src[i], bits)) {
+            error = std::string("value ") + std::to_string(src[i]) + " stored to " + memory_name(mem) + "[" +
+                    std::to_string(index + i) + "] does not fit its " + std::to_string(bits) + " bits (" +
+                    (is_unsigned ? "unsigned" : "signed") + ")";
+            return false;
+        }
+    }
+    std::copy_n(src, count, mem_[mem].begin() + index);
+    return true;
+}
+
+int LearningEngine::cam_write(uint32_t slot, uint32_t entry, int32_t address, int32_t code, bool clear) {
+    counters_[Action::sram_write_bits] += clear ? 1 : fw::entry_bits(params_.layout);  // clear: the valid bit
+    try {
+        if (clear) tile_.fanin_table().clear(static_cast<int>(slot), static_cast<int>(entry));
+        else tile_.fanin_table().write(static_cast<int>(slot), static_cast<int>(entry), address, code);
+        return 0;
+    } catch (const std::exception& ex) {
+        refuse(ex.what());
+        return 1;
+    }
+}
+
+// ---- native core: the Hal calls ----
+
+void LearningEngine::hal_read(void* ctx, uint8_t mem, uint32_t index, uint32_t count, int32_t* dst) {
+    auto& e = *static_cast<LearningEngine*>(ctx);
+    std::string err;
+    if (!e.read_words(mem, index, count, dst, err)) {
+        e.fail(err);
+        std::fill(dst, dst + count, 0);
     }
 }
 
 void LearningEngine::hal_write(void* ctx, uint8_t mem, uint32_t index, uint32_t count, const int32_t* src) {
     auto& e = *static_cast<LearningEngine*>(ctx);
-    e.counters_[Action::sram_write_bits] += e.bits_of(mem, index, count);
-    if (mem == fw::lmem_bias) {
-        for (uint32_t i = 0; i < count; ++i) {
-            try {
-                e.tile_.write_bias(static_cast<int>(index + i), src[i]);
-            } catch (const std::exception& ex) {
-                e.refuse(ex.what());
-            }
-        }
-        return;
-    }
-    if (mem < fw::lmem_pre || mem >= fw::lmem_count_) {
-        e.refuse("firmware wrote to read-only memory " + std::to_string(mem));
-        return;
-    }
-    std::copy(src, src + count, e.mem_[mem].begin() + index);
+    std::string err;
+    if (!e.write_words(mem, index, count, src, err)) e.fail(err);
 }
 
 int LearningEngine::hal_write_entry(void* ctx, uint32_t slot, uint32_t entry, int32_t address, int32_t code) {
-    auto& e = *static_cast<LearningEngine*>(ctx);
-    e.counters_[Action::sram_write_bits] += fw::entry_bits(e.params_.layout);
-    try {
-        e.tile_.fanin_table().write(static_cast<int>(slot), static_cast<int>(entry), address, code);
-        return 0;
-    } catch (const std::exception& ex) {
-        e.refuse(ex.what());
-        return 1;
-    }
+    return static_cast<LearningEngine*>(ctx)->cam_write(slot, entry, address, code, false);
 }
 
 int LearningEngine::hal_clear_entry(void* ctx, uint32_t slot, uint32_t entry) {
-    auto& e = *static_cast<LearningEngine*>(ctx);
-    e.counters_[Action::sram_write_bits] += 1;  // the valid bit
-    try {
-        e.tile_.fanin_table().clear(static_cast<int>(slot), static_cast<int>(entry));
-        return 0;
-    } catch (const std::exception& ex) {
-        e.refuse(ex.what());
-        return 1;
-    }
+    return static_cast<LearningEngine*>(ctx)->cam_write(slot, entry, 0, 0, true);
 }
 
 uint32_t LearningEngine::hal_event_count(void* ctx) {
     return static_cast<uint32_t>(static_cast<LearningEngine*>(ctx)->tile_.step_events().size());
 }
 
-void LearningEngine::hal_count(void* ctx, uint8_t action, uint32_t n) {
-    auto& e = *static_cast<LearningEngine*>(ctx);
-    switch (action) {
-        case fw::lact_trace_update: e.counters_[Action::trace_update] += n; break;
-        case fw::lact_fw_op: e.counters_[Action::fw_op] += n; break;
-        case fw::lact_lfsr_draw: e.counters_[Action::lfsr_draw] += n; break;
-        default: e.refuse("firmware counted unknown action " + std::to_string(action));
+// ---- instruction-set simulator: the core's bus ----
+
+bool LearningEngine::load(uint32_t address, uint32_t& value, std::string& error) {
+    namespace map = fw::core_map;
+    if (address >= map::region_base) {
+        const uint32_t off = address - map::region_base;
+        int32_t v = 0;
+        if (!read_words(static_cast<uint8_t>(off / map::region_stride), (off % map::region_stride) / 4, 1, &v, error))
+            return false;
+        value = static_cast<uint32_t>(v);
+        return true;
     }
+    if (address - map::mailbox_base < map::mmio_size) {
+        value = mailbox_[(address - map::mailbox_base) / 4];
+        return true;
+    }
+    if (address - map::cam_base < map::mmio_size) {
+        const uint32_t r = (address - map::cam_base) / 4;
+        if (r >= cam_regs_.size()) return false;
+        value = cam_regs_[r];
+        return true;
+    }
+    if (address == map::info_base + map::info_event_count) {
+        value = static_cast<uint32_t>(tile_.step_events().size());
+        return true;
+    }
+    if (address == map::info_base + map::info_ram_end) {
+        value = map::ram_base + static_cast<uint32_t>(hw_.learn.ram_bytes);
+        return true;
+    }
+    return false;
+}
+
+bool LearningEngine::store(uint32_t address, uint32_t value, std::string& error) {
+    namespace map = fw::core_map;
+    if (address >= map::region_base) {
+        const uint32_t off = address - map::region_base;
+        const int32_t v = static_cast<int32_t>(value);
+        return write_words(static_cast<uint8_t>(off / map::region_stride), (off % map::region_stride) / 4, 1, &v, error);
+    }
+    if (address - map::mailbox_base < map::mmio_size) {
+        const uint32_t off = address - map::mailbox_base;
+        if (off != map::mb_status && off != map::mb_detail && off != map::mb_updates) {
+            error = "store to mailbox word " + std::to_string(off) + ", which only the tile writes";
+            return false;
+        }
+        mailbox_[off / 4] = value;
+        return true;
+    }
+    if (address - map::cam_base < map::mmio_size) {
+        const uint32_t r = (address - map::cam_base) / 4;
+        if (r == map::cam_status / 4 || r >= cam_regs_.size()) {
+            error = "store to read-only CAM port register " + std::to_string(r * 4);
+            return false;
+        }
+        cam_regs_[r] = value;
+        if (r == map::cam_command / 4) {
+            if (value != 1 && value != 2) {
+                error = "CAM port command " + std::to_string(value) + " (1: write entry, 2: clear entry)";
+                return false;
+            }
+            cam_regs_[map::cam_status / 4] = static_cast<uint32_t>(
+                cam_write(cam_regs_[0], cam_regs_[1], static_cast<int32_t>(cam_regs_[2]), static_cast<int32_t>(cam_regs_[3]),
+                          value == 2));
+        }
+        return true;
+    }
+    return false;
 }
 
 }  // namespace qrsim

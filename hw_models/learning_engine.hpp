@@ -1,18 +1,27 @@
-// The tile's learning engine: runs an on-chip rule (firmware/learning.hpp) at step and
-// sample boundaries and is the firmware's ONLY way into tile memories: it implements the
-// Hal, counting every access in bits (sram_read_bits / sram_write_bits), every trace
-// update, firmware op and LFSR draw, in its own ActionCounters, so learning energy is
-// reported apart from inference energy. Fan-in writes go through the tile's checked
-// FaninTable; a refused write is counted and reported (it must never happen).
+// The tile's learning engine: the learning core and its memories. It runs an on-chip rule
+// (firmware/learning.hpp) at step and sample boundaries, in one of two ways (learn.core):
+//   iss     the firmware image (an rv32imc ELF) on the tile's instruction-set simulator
+//           (hw_models/rv32_core.hpp): hooks go through the mailbox, the HAL is the core's
+//           address space (firmware/core_map.hpp), and instructions retired by class become
+//           cycles (hw_models/core_timing.hpp), time and energy;
+//   native  the same firmware sources compiled for the host and called directly: the fast
+//           path and the bit-exact twin (no instructions, so no compute energy or cycles).
+// Either way every word the firmware reads or writes in a tile or learning memory goes
+// through read_words / write_words: bounds-checked, counted in bits (sram_read_bits /
+// sram_write_bits) and, on writes, checked against the width the config declares. Fan-in
+// writes go through the tile's checked FaninTable; a refused write is counted, reported and
+// visible to the firmware. Learning energy is counted apart from inference energy.
+// A firmware error (a value too wide, an index outside a memory, a core fault) stops the run
+// with one line naming the hook.
 //
-// Plain C++ (no SystemC): the SystemC tile and the standalone host loop
-// (hw_models/standalone_learner.hpp) drive the same engine through TileAccess, so the
-// firmware in the tile and the firmware on the host run the same code on the same data.
-// Learning memories (traces, hidden parameters, accumulators) live here, sized from the
-// rule's memory_bits; the firmware's working buffers (fw::LearnScratch) too.
+// Plain C++ (no SystemC): the SystemC tile and the standalone host loop drive the engine
+// through TileAccess; the tile turns the core's busy time into SystemC time.
 #pragma once
 
 #include "firmware/learning.hpp"
+#include "hw_models/core_timing.hpp"
+#include "hw_models/elf_image.hpp"
+#include "hw_models/rv32_core.hpp"
 #include "hw_models/energy.hpp"
 #include "hw_models/fanin_table.hpp"
 #include "hw_models/hw_config.hpp"
@@ -24,6 +33,7 @@
 #include <functional>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,10 +61,32 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
 // firmware's random B (fw::feedback_weight): for the float reference on the same B.
 Matrix firmware_feedback_matrix(const fw::LearnParams& p);
 
-class LearningEngine {
+// The hooks a rule implements, in the order of core_map::Hook.
+enum class LearnHook : uint8_t { init, begin_sample, trace_step, signal_step, end_sample, finish, set_rates, count_ };
+inline constexpr int kLearnHookCount = static_cast<int>(LearnHook::count_);
+const char* learn_hook_name(LearnHook h);
+
+struct HookStats {
+    uint64_t calls = 0;
+    InstrCounts instructions;
+    uint64_t cycles = 0;
+};
+
+// The core's time at step boundaries against the step period.
+struct StepTiming {
+    uint64_t steps = 0;           // step boundaries with learning
+    uint64_t over = 0;            // of them, how many did not fit in the step period
+    uint64_t worst_cycles = 0;    // the longest step's learning
+    uint64_t excess_cycles = 0;   // summed over the steps that did not fit
+    uint64_t busy_cycles = 0;     // all step-boundary learning
+};
+
+class LearningEngine final : public CoreBus {
 public:
-    // Throws if the rule is unknown or the learning memories exceed learn.sram_bits.
+    // Throws if the rule is unknown, the learning memories exceed learn.sram_bits, or (iss)
+    // the firmware image is missing, malformed or does not fit learn.rom_bytes / ram_bytes.
     LearningEngine(const HwConfig& hw, const fw::LearnParams& params, TileAccess& tile);
+    ~LearningEngine() override;
     LearningEngine(const LearningEngine&) = delete;
     LearningEngine& operator=(const LearningEngine&) = delete;
 
@@ -68,13 +100,30 @@ public:
     // `from` are taken.
     void set_learning_rates(const fw::LearnParams& from);
 
+    // The tile closes every step boundary with this: the core's cycles of this boundary's
+    // hooks, checked against the step period (learn.realtime = "error": an overrun is a
+    // firmware error). Returns the busy time in ps.
+    uint64_t end_step();
+    // Cycles of the hooks run since the last call outside step boundaries (begin / end of
+    // a sample), for the chip to advance time by; 0 for the native core.
+    uint64_t take_sample_cycles();
+    // The first firmware error ("" while none): the tile stops calling hooks after one.
+    const std::string& error() const { return error_; }
+
     const ActionCounters& counters() const { return counters_; }
     uint64_t refused() const { return refused_; }
     const std::string& first_refusal() const { return first_refusal_; }
-    uint32_t updates() const { return ctx_.updates; }
+    uint32_t updates() const;
     const fw::LearnParams& params() const { return params_; }
     const fw::RuleOps& rule() const { return *rule_; }
-    // Learning memory by component, bits (the rule's own account).
+    bool on_iss() const { return core_ != nullptr; }
+    const HookStats& hook_stats(LearnHook h) const { return hooks_[static_cast<int>(h)]; }
+    const StepTiming& step_timing() const { return steps_; }
+    const CoreTiming& timing() const { return timing_; }
+    const ElfImage* image() const { return image_.get(); }
+    const Rv32Core* core() const { return core_.get(); }
+    double clock_hz() const { return hw_.learn.clock_hz; }
+    // Learning memory by component, bits (the rule's own account, plus the core's RAM and ROM).
     std::map<std::string, int64_t> memory_bits() const;
 
     // Testbench views of the learning memories (not a firmware path: nothing is counted),
@@ -83,29 +132,57 @@ public:
     const std::vector<int32_t>& memory(fw::LearnMem m) const { return mem_[m]; }
     void set_step_observer(std::function<void(int t)> observer) { observer_ = std::move(observer); }
 
+    // CoreBus: the core's view of the mailbox, the CAM port, the info registers and the
+    // memory regions.
+    bool load(uint32_t address, uint32_t& value, std::string& error) override;
+    bool store(uint32_t address, uint32_t value, std::string& error) override;
+
 private:
+    void run_hook(LearnHook h, uint32_t arg);
+    void throw_if_error() const;
+    void fail(const std::string& what);
+    uint32_t region_size(uint8_t mem) const;
+    // The one path of every firmware access to a tile or learning memory (both cores).
+    bool read_words(uint8_t mem, uint32_t index, uint32_t count, int32_t* dst, std::string& error);
+    bool write_words(uint8_t mem, uint32_t index, uint32_t count, const int32_t* src, std::string& error);
+    int cam_write(uint32_t slot, uint32_t entry, int32_t address, int32_t code, bool clear);
+    uint64_t bits_of(uint8_t mem, uint32_t index, uint32_t count) const;
+    void refuse(const std::string& what);
+
     static void hal_read(void* ctx, uint8_t mem, uint32_t index, uint32_t count, int32_t* dst);
     static void hal_write(void* ctx, uint8_t mem, uint32_t index, uint32_t count, const int32_t* src);
     static int hal_write_entry(void* ctx, uint32_t slot, uint32_t entry, int32_t address, int32_t code);
     static int hal_clear_entry(void* ctx, uint32_t slot, uint32_t entry);
     static uint32_t hal_event_count(void* ctx);
-    static void hal_count(void* ctx, uint8_t action, uint32_t n);
-    uint64_t bits_of(uint8_t mem, uint32_t index, uint32_t count) const;
-    void refuse(const std::string& what);
 
     HwConfig hw_;
     fw::LearnParams params_;
     TileAccess& tile_;
     const fw::RuleOps* rule_;
-    fw::Hal hal_;
-    fw::LearnContext ctx_;
-    std::vector<int32_t> scratch_;
     std::array<std::vector<int32_t>, fw::lmem_count_> mem_;
     int label_ = 0;
     std::function<void(int)> observer_;
     ActionCounters counters_;
     uint64_t refused_ = 0;
-    std::string first_refusal_;
+    std::string first_refusal_, error_;
+
+    // native core
+    fw::Hal hal_;
+    fw::LearnContext ctx_;
+    std::vector<int32_t> scratch_;
+
+    // instruction-set simulator
+    std::unique_ptr<ElfImage> image_;
+    std::unique_ptr<Rv32Core> core_;
+    CoreTiming timing_;
+    uint32_t hook_entry_ = 0, idle_ = 0;
+    std::vector<uint32_t> mailbox_;
+    std::array<uint32_t, 6> cam_regs_{};
+    uint64_t ram_accesses_seen_ = 0;
+
+    std::array<HookStats, kLearnHookCount> hooks_{};
+    StepTiming steps_;
+    uint64_t step_cycles_ = 0, sample_cycles_ = 0;
 };
 
 }  // namespace qrsim

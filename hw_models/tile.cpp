@@ -167,8 +167,13 @@ void Tile::b_transport(tlm::tlm_generic_payload& payload, sc_time& delay) {
 void Tile::run() {
     wait(dt_ / 2);
     for (;;) {
+        learn_busy_ = sc_core::SC_ZERO_TIME;
         if (step_ <= n_steps_) step();
-        wait(dt_);
+        // The learning core works through the start of the step period; an overrun is
+        // counted by the engine, and the step grid does not move (the AER schedule holds).
+        const sc_time busy = learn_busy_ < dt_ ? learn_busy_ : dt_;
+        if (busy > sc_core::SC_ZERO_TIME) wait(busy);
+        wait(dt_ - busy);
     }
 }
 
@@ -232,6 +237,7 @@ void Tile::step() {
     if (learning_) {
         if (t >= 1) learning_->signal_step(t - 1);
         if (t < n_steps_) learning_->trace_step(t);
+        learn_busy_ = sc_time(static_cast<double>(learning_->end_step()), sc_core::SC_PS);
     }
     for (size_t i = 0; i < traced_slots_.size(); ++i) {
         trace_v_[i] = state_[traced_slots_[i]].v;

@@ -13,6 +13,7 @@
 // Learning (optional): after each activation the tile hands the learning engine the
 // boundaries it reached, signal_step(t-1) (y_{t-1} is now known) then trace_step(t); the
 // engine reaches the tile's memories only through TileAccess (its HAL counts every bit).
+// The learning core's cycles for them advance SystemC time within the step period.
 // Hidden and readout units draw stochastic rounding from separate per-core LFSRs
 // (seeded by global core index), so the draw sequence does not depend on the pipeline
 // or on how the network is split over tiles.
@@ -112,6 +113,7 @@ private:
     std::vector<uint32_t> inbox_[2];
     std::vector<uint32_t> events_;  // the packet integrated by the last step
     LearningEngine* learning_ = nullptr;
+    sc_core::sc_time learn_busy_;  // the learning core's time at this step boundary
     AerPacket out_;
     tlm::tlm_generic_payload payload_;
     int step_ = 0, n_steps_ = -1, readout_begin_ = 0;

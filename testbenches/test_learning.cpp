@@ -6,11 +6,12 @@
 //      counterpart and every variant, through ONE harness (GeNN style);
 //  (2) the constraints hold after every on-chip update over whole runs, and the tile never
 //      refused a firmware write;
-//  (4) bit-exact: the firmware run standalone on the host (no SystemC) leaves exactly the
-//      fan-in entries, hidden parameters and biases the firmware inside the tile leaves.
+//  (4) bit-exact: the firmware image on the tile's rv32 core (the ISS) and the same sources
+//      compiled for the host leave identical fan-in entries, traces, hidden parameters,
+//      accumulators, moments and biases, with identical memory traffic, for every rule,
+//      update mode and trace placement.
 #include "hw_models/chip.hpp"
 #include "hw_models/onchip_training.hpp"
-#include "hw_models/standalone_learner.hpp"
 #include "firmware/quantized_rewiring.hpp"
 #include "learning_rules/gradients.hpp"
 
@@ -346,57 +347,86 @@ TEST_CASE("constraints hold after every on-chip update: accumulate, uniform 4-bi
                                150);
 }
 
-// (4) Bit-exact: host firmware (no SystemC) == firmware in the SystemC tile.
-static void check_bit_exact(const std::vector<std::string>& overrides, int samples) {
+// (4) Bit-exact: the firmware image on the tile's rv32 core (ISS) == the same firmware
+// compiled for the host (native), two tiles side by side in one elaboration, sample by sample.
+static void check_iss_vs_native(std::vector<std::string> overrides, int samples) {
+    overrides.push_back("learn.core=iss");
     Setup su(overrides, samples, 1);
-    Chip chip(su.hw, su.net, "exact");
+    HwConfig hw_native = su.hw;
+    hw_native.learn.core = "native";
+    Chip iss(su.hw, su.net, "iss"), native(hw_native, su.net, "native");
     const fw::LearnParams lp = make_learn_params(su.hw, su.net, su.p, su.task->info());
-    LearningEngine& eng = chip.enable_learning(lp);
-    StandaloneLearner host(su.hw, su.net, lp);
+    LearningEngine& a = iss.enable_learning(lp);
+    LearningEngine& b = native.enable_learning(lp);
+    REQUIRE(a.on_iss());
+    REQUIRE(!b.on_iss());
+    FaninTable& fa = iss.tile(0).fanin_table();
+    FaninTable& fb = native.tile(0).fanin_table();
+    std::vector<uint32_t> initial;
+    for (int s = 0; s < lp.n_slots(); ++s)
+        for (int e = 0; e < lp.K; ++e) initial.push_back(fa.raw(s, e));
+    const fw::LearnMem learning[] = {fw::lmem_pre, fw::lmem_post, fw::lmem_syn, fw::lmem_hidden, fw::lmem_accum,
+                                     fw::lmem_moments};
     SpikeSample sample;
     long differing = 0, entries_changed = 0;
     int pred_diff = 0;
-    std::vector<uint32_t> initial;
-    FaninTable& f = chip.tile(0).fanin_table();
-    for (int s = 0; s < lp.n_slots(); ++s)
-        for (int e = 0; e < lp.K; ++e) initial.push_back(f.raw(s, e));
     for (int i = 0; i < samples; ++i) {
         su.task->encode(Split::train, i, sample);
-        const int a = chip.run_sample(sample, su.task->info().readout_begin).prediction;
-        const int b = host.run_sample(sample, su.task->info().readout_begin);
-        pred_diff += a != b;
+        pred_diff += iss.run_sample(sample, su.task->info().readout_begin).prediction !=
+                     native.run_sample(sample, su.task->info().readout_begin).prediction;
         for (int s = 0; s < lp.n_slots(); ++s)
-            for (int e = 0; e < lp.K; ++e) differing += f.raw(s, e) != host.fanin().raw(s, e);
-        differing += eng.memory(fw::lmem_hidden) != host.engine().memory(fw::lmem_hidden);
-        differing += eng.memory(fw::lmem_accum) != host.engine().memory(fw::lmem_accum);
-        differing += eng.memory(fw::lmem_moments) != host.engine().memory(fw::lmem_moments);
-        for (int k = 0; k < lp.n_out; ++k) differing += chip.tile(0).bias_of(lp.n_rec + k) != host.bias_of(lp.n_rec + k);
+            for (int e = 0; e < lp.K; ++e) differing += fa.raw(s, e) != fb.raw(s, e);
+        for (fw::LearnMem m : learning) differing += a.memory(m) != b.memory(m);
+        for (int k = 0; k < lp.n_out; ++k) differing += iss.tile(0).bias_of(lp.n_rec + k) != native.tile(0).bias_of(lp.n_rec + k);
     }
+    iss.set_learning(false);
+    native.set_learning(false);
     for (int s = 0; s < lp.n_slots(); ++s)
-        for (int e = 0; e < lp.K; ++e) entries_changed += f.raw(s, e) != initial[s * lp.K + e];
-    std::printf("bit-exact over %d samples (%s, %s): %ld entries changed by learning, %ld differences, %d predictions differ\n",
-                samples, su.hw.learn.update.c_str(), lp.placement == fw::place_synapse ? "synapse" : "presynaptic",
-                entries_changed, differing, pred_diff);
+        for (int e = 0; e < lp.K; ++e) {
+            entries_changed += fa.raw(s, e) != initial[s * lp.K + e];
+            differing += fa.raw(s, e) != fb.raw(s, e);
+        }
+    const ActionCounters ca = a.counters(), cb = b.counters();
+    std::printf("ISS vs native over %d samples (rule %s, %s, %s): %ld entries changed by learning, %ld differences, "
+                "%d predictions differ, %u vs %u updates, %llu instructions on the ISS\n",
+                samples, su.hw.learn.rule.c_str(), su.hw.learn.update.c_str(),
+                lp.placement == fw::place_synapse ? "synapse" : "presynaptic", entries_changed, differing, pred_diff,
+                a.updates(), b.updates(), static_cast<unsigned long long>(ca[Action::core_instr]));
     CHECK(entries_changed > 0);
     CHECK(differing == 0);
     CHECK(pred_diff == 0);
-    CHECK(eng.counters().n == host.engine().counters().n);  // the same accesses, bit for bit
+    CHECK(a.updates() == b.updates());
+    CHECK(a.updates() > 0);
+    // The same memory traffic, bit for bit (the core's own instructions exist only on the ISS).
+    CHECK(ca[Action::sram_read_bits] == cb[Action::sram_read_bits]);
+    CHECK(ca[Action::sram_write_bits] == cb[Action::sram_write_bits]);
+    CHECK(ca[Action::core_instr] > 0);
+    CHECK(cb[Action::core_instr] == 0);
 }
 
-TEST_CASE("bit-exact host firmware vs firmware in the tile: stochastic updates", "[learning][bitexact]") {
-    check_bit_exact({"learn.update=stochastic", "learn.learning_rate=0.02", "learn.readout_learning_rate=0.02"}, 40);
-}
-
-TEST_CASE("bit-exact host firmware vs firmware in the tile: adam with stochastic weights", "[learning][bitexact]") {
-    check_bit_exact({"learn.batch=4", "learn.step=0.05", "learn.weight_rounding=stochastic"}, 40);
-}
+// Every shipped rule and update mode, presynaptic and per-synapse traces.
+#define QRSIM_ISS_CASE(rule, update, placement, ...)                                                          \
+    TEST_CASE("bit-exact ISS vs native: " rule " / " update " / " placement, "[learning][bitexact]") {      \
+        check_iss_vs_native({"learn.rule=" rule, "learn.update=" update, __VA_ARGS__}, 24);                  \
+    }
+#define QRSIM_SYN "traces.placement=synapse", "traces.bits=[16, 16]"
+#define QRSIM_FAST "learn.batch=4", "learn.step=0.05", "learn.learning_rate=0.5", "learn.readout_learning_rate=0.5", \
+                   "learn.rewire_shift=1"
+QRSIM_ISS_CASE("eprop", "adam", "presynaptic", QRSIM_FAST)
+QRSIM_ISS_CASE("eprop", "adam", "synapse", QRSIM_FAST, QRSIM_SYN)
+QRSIM_ISS_CASE("eprop", "sign", "presynaptic", QRSIM_FAST, "learn.weight_rounding=stochastic")
+QRSIM_ISS_CASE("eprop", "sign", "synapse", QRSIM_FAST, QRSIM_SYN)
+QRSIM_ISS_CASE("eprop", "accumulate", "presynaptic", QRSIM_FAST)
+QRSIM_ISS_CASE("eprop", "accumulate", "synapse", QRSIM_FAST, QRSIM_SYN)
+QRSIM_ISS_CASE("eprop", "stochastic", "presynaptic", "learn.learning_rate=2", "learn.readout_learning_rate=2")
+QRSIM_ISS_CASE("eprop", "stochastic", "synapse", "learn.learning_rate=2", "learn.readout_learning_rate=2", QRSIM_SYN)
+QRSIM_ISS_CASE("readout-delta", "adam", "presynaptic", QRSIM_FAST)
+QRSIM_ISS_CASE("readout-delta", "adam", "synapse", QRSIM_FAST, QRSIM_SYN)
+QRSIM_ISS_CASE("readout-delta", "sign", "presynaptic", QRSIM_FAST)
+QRSIM_ISS_CASE("readout-delta", "accumulate", "presynaptic", QRSIM_FAST)
+QRSIM_ISS_CASE("readout-delta", "stochastic", "presynaptic", "learn.learning_rate=2", "learn.readout_learning_rate=2")
 
 TEST_CASE("constraints hold after every on-chip update: adam (the default)", "[learning][constraints]") {
     check_constraints_over_run({"learn.batch=2", "learn.step=0.05", "learn.rewire_shift=1"}, 150);
 }
 
-TEST_CASE("bit-exact host firmware vs firmware in the tile: accumulate, per-synapse", "[learning][bitexact]") {
-    check_bit_exact({"learn.update=accumulate", "learn.batch=4", "learn.learning_rate=0.2", "learn.readout_learning_rate=0.2",
-                     "traces.placement=synapse", "traces.bits=[16, 16]"},
-                    40);
-}

@@ -115,11 +115,11 @@ source = "test"
 [actions.sram_write_bits]
 pj = 0.0525
 source = "test"
-[actions.trace_update]
-pj = 0.5
-source = "test"
-[actions.fw_op]
+[actions.core_instr]
 pj = 11.6
+source = "test"
+[actions.core_ram_access]
+pj = 10.0
 source = "test"
 )";
 }

@@ -1,0 +1,129 @@
+// The learning core's side of the tile (built only for rv32imc): the HAL over the core's
+// memory map (firmware/core_map.hpp) and the hook dispatcher the tile starts through the
+// mailbox. A rule's code is the same as in the native host build; only this file differs.
+#include "firmware/core_map.hpp"
+#include "firmware/learning.hpp"
+
+#include <stddef.h>
+#include <stdint.h>
+
+extern "C" char __pool_start[];
+
+namespace {
+
+using namespace qrsim::fw;
+namespace map = qrsim::fw::core_map;
+
+inline volatile uint32_t& reg(uint32_t address) { return *reinterpret_cast<volatile uint32_t*>(address); }
+inline volatile int32_t* region(uint8_t mem, uint32_t index) {
+    return reinterpret_cast<volatile int32_t*>(map::region_address(mem, index));
+}
+
+void hal_read(void*, uint8_t mem, uint32_t index, uint32_t count, int32_t* dst) {
+    volatile int32_t* src = region(mem, index);
+    for (uint32_t i = 0; i < count; ++i) dst[i] = src[i];
+}
+void hal_write(void*, uint8_t mem, uint32_t index, uint32_t count, const int32_t* src) {
+    volatile int32_t* dst = region(mem, index);
+    for (uint32_t i = 0; i < count; ++i) dst[i] = src[i];
+}
+int cam_command(uint32_t slot, uint32_t entry, int32_t address, int32_t code, uint32_t command) {
+    reg(map::cam_base + map::cam_slot) = slot;
+    reg(map::cam_base + map::cam_entry) = entry;
+    reg(map::cam_base + map::cam_address) = static_cast<uint32_t>(address);
+    reg(map::cam_base + map::cam_code) = static_cast<uint32_t>(code);
+    reg(map::cam_base + map::cam_command) = command;
+    return static_cast<int>(reg(map::cam_base + map::cam_status));
+}
+int hal_write_entry(void*, uint32_t slot, uint32_t entry, int32_t address, int32_t code) {
+    return cam_command(slot, entry, address, code, 1);
+}
+int hal_clear_entry(void*, uint32_t slot, uint32_t entry) { return cam_command(slot, entry, 0, 0, 2); }
+uint32_t hal_event_count(void*) { return reg(map::info_base + map::info_event_count); }
+
+const Hal kHal = {nullptr, &hal_read, &hal_write, &hal_write_entry, &hal_clear_entry, &hal_event_count};
+
+LearnParams g_params;
+LearnContext g_ctx;
+const RuleOps* g_rule = nullptr;
+
+static_assert(sizeof(LearnParams) % 4 == 0 && sizeof(LearnParams) <= map::mb_params_bytes,
+              "LearnParams travels through the mailbox as whole words");
+
+void read_params() {
+    uint32_t* dst = reinterpret_cast<uint32_t*>(&g_params);
+    for (uint32_t i = 0; i < sizeof(LearnParams) / 4; ++i) dst[i] = reg(map::mailbox_base + map::mb_params + 4 * i);
+}
+
+// Returns a status (core_map::Status); detail explains it.
+uint32_t init(uint32_t& detail) {
+    char name[map::mb_rule_name_bytes];
+    for (uint32_t i = 0; i < map::mb_rule_name_bytes; i += 4) {
+        const uint32_t w = reg(map::mailbox_base + map::mb_rule_name + i);
+        for (uint32_t k = 0; k < 4; ++k) name[i + k] = static_cast<char>(w >> (8 * k));
+    }
+    name[map::mb_rule_name_bytes - 1] = 0;
+    g_rule = find_rule(name);
+    if (!g_rule) return map::status_unknown_rule;
+    read_params();
+    // The scratch pool runs from the end of .bss to the end of RAM.
+    const uint32_t need = 4u * scratch_words(g_params);
+    const uint32_t have = reg(map::info_base + map::info_ram_end) - reinterpret_cast<uint32_t>(__pool_start);
+    if (need > have) {
+        detail = need - have;
+        g_rule = nullptr;
+        return map::status_scratch_full;
+    }
+    g_ctx = LearnContext{};
+    g_ctx.p = &g_params;
+    g_ctx.hal = &kHal;
+    carve_scratch(g_ctx.s, g_params, reinterpret_cast<int32_t*>(__pool_start));
+    if (g_rule->init) g_rule->init(g_ctx);
+    return map::status_ok;
+}
+
+void set_rates() {
+    LearnParams fresh = g_params;
+    uint32_t* dst = reinterpret_cast<uint32_t*>(&fresh);
+    for (uint32_t i = 0; i < sizeof(LearnParams) / 4; ++i) dst[i] = reg(map::mailbox_base + map::mb_params + 4 * i);
+    copy_learning_rates(g_params, fresh);
+}
+
+}  // namespace
+
+// Memory helpers the compiler may call for struct copies and zeroing (there is no libc).
+extern "C" void* memcpy(void* d, const void* s, size_t n) {
+    char* dc = static_cast<char*>(d);
+    const char* sc = static_cast<const char*>(s);
+    while (n--) *dc++ = *sc++;
+    return d;
+}
+extern "C" void* memset(void* d, int v, size_t n) {
+    char* dc = static_cast<char*>(d);
+    while (n--) *dc++ = static_cast<char>(v);
+    return d;
+}
+
+extern "C" void qrsim_dispatch() {
+    const uint32_t hook = reg(map::mailbox_base + map::mb_hook);
+    const uint32_t arg = reg(map::mailbox_base + map::mb_arg);
+    uint32_t status = map::status_ok, detail = 0;
+    if (hook == map::hook_init) {
+        status = init(detail);
+    } else if (!g_rule) {
+        status = map::status_not_initialised;
+    } else {
+        switch (hook) {
+            case map::hook_begin_sample: if (g_rule->begin_sample) g_rule->begin_sample(g_ctx); break;
+            case map::hook_trace_step: if (g_rule->trace_step) g_rule->trace_step(g_ctx, static_cast<uint16_t>(arg)); break;
+            case map::hook_signal_step: if (g_rule->signal_step) g_rule->signal_step(g_ctx, static_cast<uint16_t>(arg)); break;
+            case map::hook_end_sample: if (g_rule->end_sample) g_rule->end_sample(g_ctx); break;
+            case map::hook_finish: if (g_rule->finish) g_rule->finish(g_ctx); break;
+            case map::hook_set_rates: set_rates(); break;
+            default: status = map::status_bad_hook; detail = hook;
+        }
+    }
+    reg(map::mailbox_base + map::mb_updates) = g_ctx.updates;
+    reg(map::mailbox_base + map::mb_detail) = detail;
+    reg(map::mailbox_base + map::mb_status) = status;
+}
