@@ -3,6 +3,8 @@
 #include "firmware/core_map.hpp"
 
 #include <algorithm>
+#include <cxxabi.h>
+#include <memory>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -71,7 +73,9 @@ std::string ElfImage::function_at(uint32_t address) const {
     if (!best) return "?";
     char off[16];
     std::snprintf(off, sizeof off, "+0x%x", address - best->address);
-    return best->name + off;
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> plain(abi::__cxa_demangle(best->name.c_str(), nullptr, nullptr, &status), std::free);
+    return (status == 0 && plain ? std::string(plain.get()) : best->name) + off;
 }
 
 ElfImage parse_elf_image(const std::vector<uint8_t>& b, const std::string& origin) {
@@ -138,7 +142,9 @@ ElfImage parse_elf_image(const std::vector<uint8_t>& b, const std::string& origi
                 sym.name.assign(p, len);
                 sym.address = r.u32(s + 4, "symbol");
                 sym.size = r.u32(s + 8, "symbol");
-                sym.function = type == 2;
+                // Functions, and code labels of assembly sources (untyped, in ROM, not linker symbols).
+                sym.function = type == 2 || (type == 0 && sym.address < fw::core_map::ram_base && sym.name.rfind("__", 0) != 0 &&
+                                             sym.name.rfind(".L", 0) != 0 && sym.name[0] != '$');
                 img.symbols.push_back(std::move(sym));
             }
             break;

@@ -30,7 +30,8 @@ struct ElfImage {
     // Address of a symbol; throws one line naming the file if it is missing.
     uint32_t symbol(const std::string& name) const;
     bool has_symbol(const std::string& name) const;
-    // "fw::decay_trace+0x1c" for an address inside a known function, else "?".
+    // "qrsim::fw::learn_init(qrsim::fw::LearnContext&, bool)+0x1c" (demangled) for an address
+    // inside a known function or code label, else "?".
     std::string function_at(uint32_t address) const;
 };
 

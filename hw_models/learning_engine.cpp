@@ -558,7 +558,7 @@ uint32_t LearningEngine::hal_event_count(void* ctx) {
 
 bool LearningEngine::load(uint32_t address, uint32_t& value, std::string& error) {
     namespace map = fw::core_map;
-    if (address >= map::region_base) {
+    if (address - map::region_base < fw::lmem_count_ * map::region_stride) {
         const uint32_t off = address - map::region_base;
         int32_t v = 0;
         if (!read_words(static_cast<uint8_t>(off / map::region_stride), (off % map::region_stride) / 4, 1, &v, error))
@@ -589,7 +589,7 @@ bool LearningEngine::load(uint32_t address, uint32_t& value, std::string& error)
 
 bool LearningEngine::store(uint32_t address, uint32_t value, std::string& error) {
     namespace map = fw::core_map;
-    if (address >= map::region_base) {
+    if (address - map::region_base < fw::lmem_count_ * map::region_stride) {
         const uint32_t off = address - map::region_base;
         const int32_t v = static_cast<int32_t>(value);
         return write_words(static_cast<uint8_t>(off / map::region_stride), (off % map::region_stride) / 4, 1, &v, error);

@@ -86,6 +86,9 @@ public:
     const InstrCounts& counts() const { return counts_; }
     uint64_t ram_accesses() const { return ram_accesses_; }  // loads and stores that hit RAM
     uint32_t reg(int i) const { return x_[i]; }
+    void set_reg(int i, uint32_t v) {
+        if (i > 0 && i < 32) x_[i] = v;
+    }
     uint32_t pc() const { return pc_; }
     const std::vector<uint8_t>& ram() const { return ram_; }
     const ElfImage& image() const { return image_; }

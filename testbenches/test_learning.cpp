@@ -430,3 +430,71 @@ TEST_CASE("constraints hold after every on-chip update: adam (the default)", "[l
     check_constraints_over_run({"learn.batch=2", "learn.step=0.05", "learn.rewire_shift=1"}, 150);
 }
 
+
+// Firmware faults stop the run with one line naming the hook, the fault, the pc and the
+// function (images built from hw_models/tests/rv32/faulty_firmware.cpp). One process each:
+// SystemC elaborates once.
+static void check_firmware_fault(int fault, const char* expect) {
+    Setup su({"learn.firmware=" + std::string(QRSIM_FAULTY_FIRMWARE_DIR) + "/faulty_firmware_" + std::to_string(fault) +
+                  ".elf",
+              "learn.hook_budget=1000000"},
+             2, 1);
+    Chip chip(su.hw, su.net, "faulty");
+    chip.enable_learning(make_learn_params(su.hw, su.net, su.p, su.task->info()));
+    SpikeSample sample;
+    su.task->encode(Split::train, 0, sample);
+    try {
+        chip.run_sample(sample, su.task->info().readout_begin);
+        FAIL("the faulty firmware ran without an error");
+    } catch (const std::exception& e) {
+        const std::string what = e.what();
+        std::printf("fault %d: %s\n", fault, what.c_str());
+        CHECK_THAT(what, Catch::StartsWith("firmware core fault in hook trace_step: ") && Catch::Contains(expect) &&
+                             Catch::Contains("at pc 0x") && Catch::Contains("in qrsim_dispatch"));
+        CHECK(what.find('\n') == std::string::npos);
+    }
+}
+
+TEST_CASE("firmware fault: a value too wide for its memory", "[learning][faults]") {
+    check_firmware_fault(1, "value 2147483647 stored to pre_traces[0] does not fit its 12 bits");
+}
+TEST_CASE("firmware fault: a hook that never returns", "[learning][faults]") {
+    check_firmware_fault(2, "instruction budget of 1000000 exceeded");
+}
+TEST_CASE("firmware fault: a store outside the memory map", "[learning][faults]") {
+    check_firmware_fault(3, "store to 0x50000000, outside the core's memory map");
+}
+TEST_CASE("firmware fault: a store to the read-only CAM window", "[learning][faults]") {
+    check_firmware_fault(4, "store to read-only tile memory cam");
+}
+
+// At 1 MHz the e-prop firmware cannot keep up with 1 ms steps.
+TEST_CASE("learning that overruns the step is counted and holds the input back", "[learning][timing]") {
+    Setup slow({"learn.clock_hz=1e6"}, 2, 1);
+    Chip chip(slow.hw, slow.net, "slow");
+    LearningEngine& eng = chip.enable_learning(make_learn_params(slow.hw, slow.net, slow.p, slow.task->info()));
+    SpikeSample sample;
+    slow.task->encode(Split::train, 0, sample);
+    const double t0 = chip.sim_time_s();
+    chip.run_sample(sample, slow.task->info().readout_begin);
+    const StepTiming& st = eng.step_timing();
+    std::printf("1 MHz: %llu of %llu step boundaries over the 1 ms step, worst %llu cycles; sample took %.3f s simulated\n",
+                static_cast<unsigned long long>(st.over), static_cast<unsigned long long>(st.steps),
+                static_cast<unsigned long long>(st.worst_cycles), chip.sim_time_s() - t0);
+    CHECK(st.steps == static_cast<uint64_t>(sample.n_steps() + 1));
+    CHECK(st.over > 0);
+    CHECK(st.worst_cycles > 1000);  // more than the 1 ms step at 1 MHz
+    // The end-of-sample work held the input back for whole steps.
+    const double sample_s = (sample.n_steps() + 1) * slow.hw.step_ns * 1e-9;
+    CHECK(chip.sim_time_s() - t0 > sample_s);
+}
+
+TEST_CASE("learning that overruns the step is an error under learn.realtime = error", "[learning][timing]") {
+    Setup strict({"learn.clock_hz=1e6", "learn.realtime=error"}, 2, 1);
+    Chip chip(strict.hw, strict.net, "strict");
+    chip.enable_learning(make_learn_params(strict.hw, strict.net, strict.p, strict.task->info()));
+    SpikeSample sample;
+    strict.task->encode(Split::train, 0, sample);
+    CHECK_THROWS_WITH(chip.run_sample(sample, strict.task->info().readout_begin),
+                      Catch::Contains("longer than the step") && Catch::Contains("learn.realtime"));
+}

@@ -1,0 +1,28 @@
+// Firmware images that misbehave on purpose, one per fault (-DFAULT=...), linked with the
+// real startup code and linker script: the tile must stop with one line naming the hook, the
+// pc and the function (testbenches/test_learning.cpp, "firmware faults").
+#include "firmware/core_map.hpp"
+
+#include <stdint.h>
+
+namespace map = qrsim::fw::core_map;
+
+namespace {
+volatile uint32_t& reg(uint32_t a) { return *reinterpret_cast<volatile uint32_t*>(a); }
+}
+
+extern "C" void qrsim_dispatch() {
+    const uint32_t hook = reg(map::mailbox_base + map::mb_hook);
+    if (hook == map::hook_trace_step) {
+#if FAULT == 1  // a value wider than the trace format (eps: 12 bits in dynapse2)
+        reg(map::region_address(9, 0)) = 0x7FFFFFFFu;
+#elif FAULT == 2  // never returns
+        for (;;) reg(map::mailbox_base + map::mb_detail) = 1;
+#elif FAULT == 3  // a wild store
+        reg(0x50000000u) = 1;
+#elif FAULT == 4  // a store into the CAM's read-only window
+        reg(map::region_address(0, 5)) = 1;
+#endif
+    }
+    reg(map::mailbox_base + map::mb_status) = map::status_ok;
+}
