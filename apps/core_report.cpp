@@ -37,6 +37,7 @@ nlohmann::json core_report(const CoreRun& r) {
             {"calls", s.calls},
             {"instructions_per_call", by_class(s.instructions, pc)},
             {"cycles_per_call", s.cycles * pc},
+            {"max_cycles", s.max_cycles},
             {"time_per_call_s", s.cycles * pc / hz}};
     }
     const StepTiming& st = e.step_timing();
@@ -90,9 +91,10 @@ void print_core_summary(std::FILE* out, const nlohmann::json& c) {
                  in["branch_taken"].get<double>(), in["branch_not_taken"].get<double>(), in["jump"].get<double>(),
                  ps["cycles"].get<double>(), 1e3 * ps["time_s"].get<double>());
     for (const auto& [name, h] : c["per_hook"].items())
-        std::fprintf(out, "  %-13s %10llu calls  %12.0f instructions  %12.0f cycles per call\n", name.c_str(),
-                     static_cast<unsigned long long>(h["calls"].get<uint64_t>()),
-                     h["instructions_per_call"]["total"].get<double>(), h["cycles_per_call"].get<double>());
+        std::fprintf(out, "  %-13s %10llu calls  %12.0f instructions  %12.0f cycles per call (longest %llu)\n",
+                     name.c_str(), static_cast<unsigned long long>(h["calls"].get<uint64_t>()),
+                     h["instructions_per_call"]["total"].get<double>(), h["cycles_per_call"].get<double>(),
+                     static_cast<unsigned long long>(h["max_cycles"].get<uint64_t>()));
     const auto& s = c["steps"];
     std::fprintf(out, "  worst step: %.1f us of the %.1f us step (%llu of %llu steps over); duty cycle %.1f %%; "
                       "real time needs >= %.1f MHz\n",

@@ -171,7 +171,6 @@ const char* memory_name(uint8_t mem) {
     return mem < fw::lmem_count_ ? names[mem] : "?";
 }
 
-bool fits_unsigned(int64_t v, int bits) { return v >= 0 && v <= (int64_t{1} << bits) - 1; }
 
 }  // namespace
 
@@ -196,6 +195,13 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
     mem_[fw::lmem_hidden].assign(2 * S * K, 0);
     mem_[fw::lmem_accum].assign(S * K + params_.n_out, 0);
     mem_[fw::lmem_moments].assign(params_.update == fw::update_adam ? 2 * (S * K + params_.n_out) : 0, 0);
+    for (uint8_t m = fw::lmem_pre; m < fw::lmem_count_; ++m) {
+        PlaneFormat& f = planes_[m];
+        f.boundary = m == fw::lmem_pre ? A : m == fw::lmem_post ? N : m == fw::lmem_hidden ? S * K : UINT32_MAX;
+        f.lower_bits = static_cast<uint8_t>(bits_of(m, 0, 1));
+        f.upper_bits = f.boundary == UINT32_MAX ? f.lower_bits : static_cast<uint8_t>(bits_of(m, f.boundary, 1));
+        f.upper_unsigned = m == fw::lmem_post || m == fw::lmem_hidden;
+    }
 
     const uint64_t scratch_bytes = 4ull * fw::scratch_words(params_);
     if (hw.learn.core == "native") {
@@ -275,6 +281,7 @@ void LearningEngine::run_hook(LearnHook h, uint32_t arg) {
     const uint64_t cycles = timing_.cycles(spent);
     st.instructions += spent;
     st.cycles += cycles;
+    st.max_cycles = std::max(st.max_cycles, cycles);
     counters_[Action::core_instr] += spent.total();
     counters_[Action::core_ram_access] += core_->ram_accesses() - ram_before;
     if (h == LearnHook::trace_step || h == LearnHook::signal_step) step_cycles_ += cycles;
@@ -490,22 +497,13 @@ bool LearningEngine::write_words(uint8_t mem, uint32_t index, uint32_t count, co
     }
     // Every value must fit the width the config declares for its word: signed for traces,
     // parameters and accumulators; unsigned for stored addresses and step counters.
-    const fw::LearnParams& p = params_;
-    const uint32_t boundary = mem == fw::lmem_pre      ? p.n_addresses()
-                              : mem == fw::lmem_post   ? p.n_rec
-                              : mem == fw::lmem_hidden ? p.n_slots() * p.K
-                                                       : UINT32_MAX;  // the second plane starts here
-    const bool upper_unsigned = mem == fw::lmem_post || mem == fw::lmem_hidden;
-    const int lower_bits = static_cast<int>(bits_of(mem, 0, 1));
-    const int upper_bits = boundary == UINT32_MAX ? lower_bits : static_cast<int>(bits_of(mem, boundary, 1));
+    const PlaneFormat& f = planes_[mem];
     for (uint32_t i = 0; i < count; ++i) {
-        const bool upper = index + i >= boundary;
-        const bool is_unsigned = upper && upper_unsigned;
-        const int bits = upper ? upper_bits : lower_bits;
-        if (is_unsigned ? !fits_unsigned(src[i], bits) : !fw::fits_signed(src[i], bits)) {
+        if (!f.fits(index + i, src[i])) {
+            const bool upper = index + i >= f.boundary;
             error = std::string("value ") + std::to_string(src[i]) + " stored to " + memory_name(mem) + "[" +
-                    std::to_string(index + i) + "] does not fit its " + std::to_string(bits) + " bits (" +
-                    (is_unsigned ? "unsigned" : "signed") + ")";
+                    std::to_string(index + i) + "] does not fit its " + std::to_string(upper ? f.upper_bits : f.lower_bits) +
+                    " bits (" + (upper && f.upper_unsigned ? "unsigned" : "signed") + ")";
             return false;
         }
     }
@@ -560,6 +558,12 @@ bool LearningEngine::load(uint32_t address, uint32_t& value, std::string& error)
     namespace map = fw::core_map;
     if (address - map::region_base < fw::lmem_count_ * map::region_stride) {
         const uint32_t off = address - map::region_base;
+        const uint32_t mem = off / map::region_stride, index = (off % map::region_stride) / 4;
+        if (mem >= fw::lmem_pre && index < mem_[mem].size()) {  // the learning memories: the hot path
+            counters_[Action::sram_read_bits] += planes_[mem].bits(index);
+            value = static_cast<uint32_t>(mem_[mem][index]);
+            return true;
+        }
         int32_t v = 0;
         if (!read_words(static_cast<uint8_t>(off / map::region_stride), (off % map::region_stride) / 4, 1, &v, error))
             return false;
@@ -591,6 +595,12 @@ bool LearningEngine::store(uint32_t address, uint32_t value, std::string& error)
     namespace map = fw::core_map;
     if (address - map::region_base < fw::lmem_count_ * map::region_stride) {
         const uint32_t off = address - map::region_base;
+        const uint32_t mem = off / map::region_stride, index = (off % map::region_stride) / 4;
+        if (mem >= fw::lmem_pre && index < mem_[mem].size() && planes_[mem].fits(index, static_cast<int32_t>(value))) {
+            counters_[Action::sram_write_bits] += planes_[mem].bits(index);
+            mem_[mem][index] = static_cast<int32_t>(value);
+            return true;
+        }
         const int32_t v = static_cast<int32_t>(value);
         return write_words(static_cast<uint8_t>(off / map::region_stride), (off % map::region_stride) / 4, 1, &v, error);
     }

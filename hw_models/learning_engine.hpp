@@ -70,6 +70,7 @@ struct HookStats {
     uint64_t calls = 0;
     InstrCounts instructions;
     uint64_t cycles = 0;
+    uint64_t max_cycles = 0;  // the longest call
 };
 
 // The core's time at step boundaries against the step period.
@@ -155,11 +156,26 @@ private:
     static int hal_clear_entry(void* ctx, uint32_t slot, uint32_t entry);
     static uint32_t hal_event_count(void* ctx);
 
+    // A learning memory holds up to two planes of different formats (e.g. hidden parameters,
+    // then their addresses); words from `boundary` on are the upper plane.
+    struct PlaneFormat {
+        uint32_t boundary = UINT32_MAX;
+        uint8_t lower_bits = 32, upper_bits = 32;
+        bool upper_unsigned = false;
+        uint32_t bits(uint32_t index) const { return index < boundary ? lower_bits : upper_bits; }
+        bool fits(uint32_t index, int32_t v) const {
+            const int b = static_cast<int>(bits(index));
+            if (index >= boundary && upper_unsigned) return v >= 0 && (b >= 31 || v <= (int32_t{1} << b) - 1);
+            return fw::fits_signed(v, b);
+        }
+    };
+
     HwConfig hw_;
     fw::LearnParams params_;
     TileAccess& tile_;
     const fw::RuleOps* rule_;
     std::array<std::vector<int32_t>, fw::lmem_count_> mem_;
+    std::array<PlaneFormat, fw::lmem_count_> planes_{};
     int label_ = 0;
     std::function<void(int)> observer_;
     ActionCounters counters_;
