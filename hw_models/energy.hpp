@@ -17,6 +17,8 @@
 //                    stack); its accesses to tile and learning memories are sram_*_bits
 #pragma once
 
+#include "hw_models/enum_counters.hpp"
+
 #include <array>
 #include <cstdint>
 #include <map>
@@ -42,21 +44,7 @@ inline constexpr int kActionCount = static_cast<int>(Action::count_);
 
 const char* action_name(Action a);
 
-struct ActionCounters {
-    std::array<uint64_t, kActionCount> n{};
-
-    uint64_t& operator[](Action a) { return n[static_cast<int>(a)]; }
-    uint64_t operator[](Action a) const { return n[static_cast<int>(a)]; }
-    ActionCounters& operator+=(const ActionCounters& o) {
-        for (int i = 0; i < kActionCount; ++i) n[i] += o.n[i];
-        return *this;
-    }
-    ActionCounters operator-(const ActionCounters& o) const {
-        ActionCounters d;
-        for (int i = 0; i < kActionCount; ++i) d.n[i] = n[i] - o.n[i];
-        return d;
-    }
-};
+using ActionCounters = EnumCounters<Action, kActionCount>;
 
 struct EnergyEntry {
     double pj = 0;

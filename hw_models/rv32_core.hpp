@@ -16,6 +16,7 @@
 #pragma once
 
 #include "hw_models/elf_image.hpp"
+#include "hw_models/enum_counters.hpp"
 
 #include <array>
 #include <cstdint>
@@ -40,25 +41,7 @@ enum class InstrClass : uint8_t {
 inline constexpr int kInstrClassCount = static_cast<int>(InstrClass::count_);
 const char* instr_class_name(InstrClass c);
 
-struct InstrCounts {
-    std::array<uint64_t, kInstrClassCount> n{};
-    uint64_t& operator[](InstrClass c) { return n[static_cast<int>(c)]; }
-    uint64_t operator[](InstrClass c) const { return n[static_cast<int>(c)]; }
-    uint64_t total() const {
-        uint64_t t = 0;
-        for (uint64_t v : n) t += v;
-        return t;
-    }
-    InstrCounts& operator+=(const InstrCounts& o) {
-        for (int i = 0; i < kInstrClassCount; ++i) n[i] += o.n[i];
-        return *this;
-    }
-    InstrCounts operator-(const InstrCounts& o) const {
-        InstrCounts d;
-        for (int i = 0; i < kInstrClassCount; ++i) d.n[i] = n[i] - o.n[i];
-        return d;
-    }
-};
+using InstrCounts = EnumCounters<InstrClass, kInstrClassCount>;
 
 // What the core reaches outside ROM and RAM: aligned 32-bit words only. Returning false
 // means nothing answers at that address (the core faults). A bus that finds a fault of its
