@@ -18,8 +18,8 @@ nlohmann::json base_report(const std::string& command, const Config& config) {
     };
 }
 
-void write_report(const std::string& path, const nlohmann::json& report) {
-    write_file_atomically(path, report.dump(2) + "\n");
-}
+std::string report_text(const nlohmann::json& report) { return report.dump(2) + "\n"; }
+
+void write_report(const std::string& path, const nlohmann::json& report) { write_file_atomically(path, report_text(report)); }
 
 }  // namespace qrsim::app
