@@ -138,9 +138,8 @@ public:
         }
     }
 
-    Checkpoint read() const {
-        const json root = parse_json_text(read_input_file(path_, kMaxCheckpointBytes, "checkpoint", InputKind::data),
-                                          "checkpoint " + path_);
+    Checkpoint read(const std::string& text) const {
+        const json root = parse_json_text(text, "checkpoint " + path_);
         // Values are never echoed into messages: a 1 MB value would make a 1 MB error line.
         const json& format = member(root, "", "format");
         if (!format.is_string() || format.get<std::string>() != kCheckpointFormat)
@@ -220,7 +219,11 @@ std::string checkpoint_text(const Checkpoint& cp) {
     return root.dump() + "\n";
 }
 
-Checkpoint load_checkpoint(const std::string& path) { return Reader(path).read(); }
+Checkpoint load_checkpoint(const std::string& path) {
+    return checkpoint_from_text(read_input_file(path, kMaxCheckpointBytes, "checkpoint", InputKind::data), path);
+}
+
+Checkpoint checkpoint_from_text(const std::string& text, const std::string& path) { return Reader(path).read(text); }
 
 namespace {
 

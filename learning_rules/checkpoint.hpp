@@ -37,6 +37,8 @@ std::string checkpoint_text(const Checkpoint& checkpoint);
 
 // Throws std::runtime_error with one line naming the file and the offending field.
 Checkpoint load_checkpoint(const std::string& path);
+// The same from the file's text (`path` names it in errors); what the fuzzer calls.
+Checkpoint checkpoint_from_text(const std::string& text, const std::string& path);
 
 // The constraint a network was trained under, kept in checkpoint.extra so the tile can
 // rebuild its fan-in tables:
