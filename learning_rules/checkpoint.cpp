@@ -78,7 +78,8 @@ public:
             if (!value.is_number_integer()) fail(where + " must be an integer");
             // Sizes and step counts; the bound keeps sums such as n_in + n_rec within an int.
             if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t{kMaxInteger})
-                fail(where + " is out of range (0.." + std::to_string(kMaxInteger) + ")");
+                fail(where + " = " + std::to_string(value.get<uint64_t>()) + " is out of range (0.." +
+                     std::to_string(kMaxInteger) + ")");
             const auto v = value.get<int64_t>();
             if (v < 0 || v > kMaxInteger)
                 fail(where + " = " + std::to_string(v) + " is out of range (0.." + std::to_string(kMaxInteger) + ")");
