@@ -30,9 +30,14 @@ std::string show(const RawValue& v) {
     // NaN and inf by name: JSON would print them as null.
     if (const double* d = std::get_if<double>(&v); d && !std::isfinite(*d))
         return std::isnan(*d) ? "nan" : (*d > 0 ? "inf" : "-inf");
-    if (const std::string* s = std::get_if<std::string>(&v); s && s->size() > 80)
-        return json(s->substr(0, 80) + "...").dump();  // one readable line, not a dumped value
-    return std::visit([](const auto& x) { return json(x).dump(); }, v);
+    // Invalid UTF-8 (a --set value is raw bytes) shown as U+FFFD instead of throwing.
+    const auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+    if (const std::string* s = std::get_if<std::string>(&v); s && s->size() > 80) {
+        size_t cut = 80;  // one readable line, not a dumped value; cut between UTF-8 characters
+        while (cut > 0 && (static_cast<unsigned char>((*s)[cut]) & 0xC0) == 0x80) --cut;
+        return dump(json(s->substr(0, cut) + "..."));
+    }
+    return std::visit([&](const auto& x) { return dump(json(x)); }, v);
 }
 
 template <class T>

@@ -217,7 +217,8 @@ std::string checkpoint_text(const Checkpoint& cp) {
     };
     if (has_b_rec) root["weights"]["b_rec"] = matrix_to_json("b_rec", w.b_rec.data(), w.b_rec.rows(), 1);
     if (cp.extra.is_object() && !cp.extra.empty()) root["extra"] = cp.extra;
-    return root.dump() + "\n";
+    // The echoed config may hold a command-line string with invalid UTF-8: replaced, not thrown.
+    return root.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 Checkpoint load_checkpoint(const std::string& path) {

@@ -146,6 +146,10 @@ printf '{"format": "qrsim-rsnn", "version": 1, "params": {"n_in": 1e400}}' >"$tm
 expect 1 'checkpoint .*overflow\.json: holds a number too large for a double' eval --net "$tmp/overflow.json" --report "$out/r.json"
 checkpoint 'cp["config"] = {"network": {"neurons": [[1]]}}' "$tmp/cfgtype.json"
 expect 2 'network\.neurons must be an integer, got a JSON array' eval --net "$tmp/cfgtype.json" --report "$out/r.json"
+# Found by fuzz_experiment_toml: a long value cut inside a UTF-8 character made the
+# message itself throw (json type_error 316) instead of naming the key.
+long_name=$(printf 'a%.0s' $(seq 79))é
+expect 2 'task\.name = "a+\.\.\." is out of range' train --set "task.name=$long_name" --report "$out/r.json"
 echo "== 5: every bad hw config and --hw-set exits 2 naming the file or the flag"
 hw() {  # hw REGEX SED-EXPRESSION: the preset edited, then run on it
     sed "$2" "$tmp/hw.toml" >"$tmp/bad_hw.toml"
