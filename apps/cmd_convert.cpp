@@ -5,10 +5,15 @@
 #include "apps/cli.hpp"
 #include "apps/config.hpp"
 #include "apps/flags.hpp"
+#include "apps/path_guard.hpp"
 #include "apps/report.hpp"
+#include "learning_rules/atomic_file.hpp"
+#include "learning_rules/checkpoint.hpp"
 #include "learning_rules/layerwise_conversion.hpp"
 
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -41,32 +46,64 @@ struct ConvertCommand {
     int threads = 2;
 };
 
-// "128,64" (neurons per hidden layer) or one fraction "0.5" of every hidden layer.
-std::vector<int> parse_prune(const std::string& text, const Ann& ann) {
-    std::vector<int> sizes;
-    if (text.empty()) return sizes;
-    const int hidden = static_cast<int>(ann.layers.size()) - 1;
+// A whole decimal number in [lo, hi] (std::stoi would read "1e3" as 1 and "12x" as 12).
+int strict_int(const std::string& item, int lo, int hi, const std::string& flag, const std::string& text) {
+    int v = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size() || v < lo || v > hi)
+        throw UsageError(flag + " " + text + ": '" + item + "' is not a whole number in " + std::to_string(lo) + ".." +
+                         std::to_string(hi));
+    return v;
+}
+
+// --prune-to: "128,64" (neurons per hidden layer) or one fraction "0.5" of every hidden
+// layer. Parsed before any work; the sizes are checked against the ANN by prune_sizes.
+struct PruneSpec {
+    double fraction = 0;     // > 0: a fraction
+    std::vector<int> sizes;  // else: per hidden layer
+};
+
+PruneSpec parse_prune(const std::string& text) {
+    PruneSpec spec;
+    if (text.empty()) return spec;
     if (text.find(',') == std::string::npos && text.find('.') != std::string::npos) {
-        const double f = std::stod(text);
-        if (!(f > 0 && f <= 1)) throw UsageError("--prune-to " + text + ": a fraction must be in (0, 1]");
-        for (int l = 0; l < hidden; ++l) sizes.push_back(std::max(1, static_cast<int>(std::lround(f * ann.layers[l].n_out))));
-        return sizes;
+        char* end = nullptr;
+        spec.fraction = std::strtod(text.c_str(), &end);
+        if (end != text.c_str() + text.size() || !(spec.fraction > 0 && spec.fraction <= 1))
+            throw UsageError("--prune-to " + text + ": a fraction must be a number in (0, 1]");
+        return spec;
     }
     std::stringstream in(text);
-    for (std::string item; std::getline(in, item, ',');) {
-        int n = 0;
-        try {
-            n = std::stoi(item);
-        } catch (const std::exception&) {
-            throw UsageError("--prune-to " + text + ": '" + item + "' is not a number");
-        }
+    for (std::string item; std::getline(in, item, ',');) spec.sizes.push_back(strict_int(item, 1, 1000000, "--prune-to", text));
+    if (spec.sizes.empty()) throw UsageError("--prune-to " + text + ": give sizes N1,N2,... or a fraction like 0.5");
+    return spec;
+}
+
+std::vector<int> prune_sizes(const PruneSpec& spec, const std::string& text, const Ann& ann) {
+    std::vector<int> sizes;
+    const int hidden = static_cast<int>(ann.layers.size()) - 1;
+    if (spec.fraction > 0) {
+        for (int l = 0; l < hidden; ++l)
+            sizes.push_back(std::max(1, static_cast<int>(std::lround(spec.fraction * ann.layers[l].n_out))));
+        return sizes;
+    }
+    for (const int n : spec.sizes) {
         const int l = static_cast<int>(sizes.size());
-        if (l >= hidden || n < 1 || n > ann.layers[l].n_out)
+        if (l >= hidden || n > ann.layers[l].n_out)
             throw UsageError("--prune-to " + text + ": hidden layer " + std::to_string(l) + " has " +
                              (l < hidden ? std::to_string(ann.layers[l].n_out) : std::string("no")) + " neurons");
         sizes.push_back(n);
     }
     return sizes;
+}
+
+// --latency-sweep T1,T2,...: presentation times in steps.
+std::vector<int> parse_latency_sweep(const std::string& text) {
+    std::vector<int> steps;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, ',');) steps.push_back(strict_int(item, 1, 100000, "--latency-sweep", text));
+    if (!text.empty() && steps.empty()) throw UsageError("--latency-sweep " + text + ": give times like 16,32,64");
+    return steps;
 }
 
 Config checkpoint_config(const ConvertCommand& cmd, const RsnnParams& p, const std::string& source) {
@@ -89,11 +126,18 @@ Config checkpoint_config(const ConvertCommand& cmd, const RsnnParams& p, const s
 void run_convert(const ConvertCommand& cmd) {
     std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen, also in a log
     const auto start = std::chrono::steady_clock::now();
-    if (!cmd.report.empty() && cmd.report == cmd.checkpoint)
-        throw UsageError("--report and --checkpoint name the same file " + cmd.report);
-    prepare_output(cmd.checkpoint, "--checkpoint");
-    prepare_output(cmd.report, "--report");
-    prepare_output(cmd.ann_save, "--ann-save");
+    // Every flag is parsed and every path checked before the first image is read.
+    const PruneSpec prune = parse_prune(cmd.prune_to);
+    const std::vector<int> latency_sweep = parse_latency_sweep(cmd.latency_sweep);
+    if (cmd.test_samples == 0 || cmd.test_samples < -1)
+        throw UsageError("--test-samples " + std::to_string(cmd.test_samples) + ": give -1 (all) or at least 1");
+    PathGuard paths;
+    paths.input("--ann-load", cmd.ann_load);
+    paths.inputs_in("--data-dir", cmd.data_dir);
+    paths.output("--report", cmd.report);
+    paths.output("--checkpoint", cmd.checkpoint);
+    paths.output("--ann-save", cmd.ann_save);
+    paths.check();
 
     if (cmd.ann_weight_bits == 1)
         throw UsageError("--ann-weight-bits 1: use 0 (float weights) or 2..16 bits");
@@ -120,14 +164,23 @@ void run_convert(const ConvertCommand& cmd) {
     const std::unique_ptr<Task> task = make_task(task_options);
     const ImageSet train = load_fmnist_images(cmd.data_dir, Split::train);
     const ImageSet test = load_fmnist_images(cmd.data_dir, Split::test, cmd.test_samples);
+    // Accuracies and the constraint check over no images would be 0/0, reported as success.
+    if (train.x.rows() == 0 || test.x.rows() == 0)
+        throw std::runtime_error("dataset " + cmd.data_dir + " has no " + (train.x.rows() == 0 ? "training" : "test") +
+                                 " images; reinstall dataset-fashion-mnist or pass --data-dir DIR");
 
     Ann ann;
     const auto ann_start = std::chrono::steady_clock::now();
     if (!cmd.ann_load.empty()) {
         ann = load_ann(cmd.ann_load);
+        if (ann.n_in() != train.x.cols())
+            throw std::runtime_error("--ann-load " + cmd.ann_load + " has " + std::to_string(ann.n_in()) +
+                                     " inputs, the images have " + std::to_string(train.x.cols()) + " pixels");
+        o.prune_to = prune_sizes(prune, cmd.prune_to, ann);
         std::printf("ann %s loaded from %s\n", ann.name.c_str(), cmd.ann_load.c_str());
     } else {
         ann = ann_preset(cmd.ann, train.rows, train.cols, cmd.seed);
+        o.prune_to = prune_sizes(prune, cmd.prune_to, ann);  // the preset's sizes: checked before training
         AnnTrainOptions t;
         t.epochs = cmd.ann_epochs;
         t.fanin = cmd.ann_fanin;
@@ -138,11 +191,12 @@ void run_convert(const ConvertCommand& cmd) {
                     cmd.ann_fanin > 0 ? (", fan-in " + std::to_string(cmd.ann_fanin)).c_str() : "",
                     cmd.ann_weight_bits > 0 ? (", " + std::to_string(cmd.ann_weight_bits) + "-bit weights seen").c_str() : "");
         train_ann(ann, train, t);
-        if (!cmd.ann_save.empty()) save_ann(cmd.ann_save, ann);
+        if (!cmd.ann_save.empty()) {
+            paths.create_output_dirs();
+            save_ann(cmd.ann_save, ann);
+        }
     }
     const double ann_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ann_start).count();
-    if (ann.n_in() != train.x.cols()) throw std::runtime_error("the ANN's input size differs from the images'");
-    o.prune_to = parse_prune(cmd.prune_to, ann);
     const std::vector<int> ann_pred = ann.predict(test.x);
     const double ann_accuracy = ann.accuracy(test);
     std::printf("ann %s: test accuracy %.2f %%\n", ann.name.c_str(), 100 * ann_accuracy);
@@ -182,10 +236,9 @@ void run_convert(const ConvertCommand& cmd) {
 
     // The same network presented for other times T (readout window from T/4): latency vs accuracy.
     nlohmann::json sweep = nlohmann::json::array();
-    std::stringstream steps_list(cmd.latency_sweep);
-    for (std::string item; std::getline(steps_list, item, ',');) {
+    for (const int steps : latency_sweep) {
         RateCoding coding;
-        coding.steps = std::stoi(item);
+        coding.steps = steps;
         coding.readout_begin = std::max(r.pipeline_delay + 1, coding.steps / 4);
         const std::unique_ptr<Task> t = make_rate_task(task_options, coding);
         const SnnRun s = simulate_snn(r.checkpoint.params, r.checkpoint.weights, *t, Split::test, indices, {}, cmd.threads);
@@ -200,10 +253,11 @@ void run_convert(const ConvertCommand& cmd) {
     }
 
     const Config config = checkpoint_config(cmd, r.checkpoint.params, "qrsim convert");
+    paths.create_output_dirs();
+    std::vector<StagedFile> outputs;  // staged, then renamed together
     if (!cmd.checkpoint.empty()) {
         r.checkpoint.config = config_to_json(config);
-        save_checkpoint(cmd.checkpoint, r.checkpoint);
-        std::printf("checkpoint: %s\n", cmd.checkpoint.c_str());
+        outputs.emplace_back(cmd.checkpoint, checkpoint_text(r.checkpoint));
     }
     if (!cmd.report.empty()) {
         nlohmann::json report = base_report("convert", config);
@@ -237,9 +291,11 @@ void run_convert(const ConvertCommand& cmd) {
         report["constraint_violations"] = {{"hidden", r.hidden_check.violations},
                                            {"readout", r.readout_check.violations}};
         report["checkpoint"] = cmd.checkpoint.empty() ? nlohmann::json() : nlohmann::json(cmd.checkpoint);
-        write_report(cmd.report, report);
-        std::printf("report: %s\n", cmd.report.c_str());
+        outputs.emplace_back(cmd.report, report_text(report));
     }
+    for (StagedFile& f : outputs) f.commit();
+    if (!cmd.checkpoint.empty()) std::printf("checkpoint: %s\n", cmd.checkpoint.c_str());
+    if (!cmd.report.empty()) std::printf("report: %s\n", cmd.report.c_str());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // settings default to those stored in the checkpoint; the network is the checkpoint's.
 #include "apps/cli.hpp"
 #include "apps/flags.hpp"
+#include "apps/path_guard.hpp"
 #include "apps/report.hpp"
 #include "learning_rules/checkpoint.hpp"
 #include "learning_rules/trainer.hpp"
@@ -25,7 +26,11 @@ void run_eval(const EvalCommand& cmd) {
     const Checkpoint cp = load_checkpoint(cmd.net);
     Config config = cmd.flags.resolve(raw_from_json(cp.config, "checkpoint " + cmd.net + " config"));
     config.network = cp.params;  // the weights' shapes and dynamics, whatever a flag said
-    prepare_output(cmd.report, "--report");
+    PathGuard paths;
+    paths.input("--net", cmd.net);
+    cmd.flags.add_inputs(paths, config);
+    paths.output("--report", cmd.report);
+    paths.check();
 
     const std::unique_ptr<Task> task = make_task(config.task);
     const TaskInfo& info = task->info();
@@ -49,6 +54,7 @@ void run_eval(const EvalCommand& cmd) {
         report["wall_time_s"] = wall;
         report["params"] = params_to_json(cp.params);
         report["checkpoint"] = cmd.net;
+        paths.create_output_dirs();
         write_report(cmd.report, report);
         std::printf("report: %s\n", cmd.report.c_str());
     }

@@ -5,6 +5,7 @@
 // inference and learning (pJ), energy per test inference, and memory by component split
 // into inference and learning (bits).
 #include "apps/flags.hpp"
+#include "apps/path_guard.hpp"
 #include "apps/learn_run.hpp"
 #include "apps/core_report.hpp"
 #include "apps/progress.hpp"
@@ -21,9 +22,13 @@ namespace qrsim::app {
 
 void run_learning(const LearnRunOptions& o) {
     const auto start = std::chrono::steady_clock::now();
-    prepare_output(o.report, "--report");
     const HwConfig hw = load_hw_config(o.hw, o.hw_set);
     const EnergyTable table = EnergyTable::load(hw.energy_table);
+    PathGuard paths = o.paths;
+    paths.input("--net", o.net);
+    add_hw_paths(paths, hw);
+    paths.output("--report", o.report);
+    paths.check();
     const std::unique_ptr<Task> task = make_task(o.config.task);
     const TaskInfo& info = task->info();
     RsnnParams p = o.config.network;
@@ -37,6 +42,8 @@ void run_learning(const LearnRunOptions& o) {
         p.n_out = info.n_classes;
         net = initial_tile_network(hw, p, o.config.seed);
     }
+    if (!hw.vcd_file.empty()) check_traced_neurons(hw.vcd_neurons, net.n_rec + net.n_out, hw.source + ": vcd.neurons");
+    paths.create_output_dirs();  // the VCD (vcd.file) is opened with the chip
     Chip chip(hw, net, "chip");
     LearningEngine& engine = chip.enable_learning(make_learn_params(hw, net, p, info));
     const fw::LearnParams& lp = engine.params();
@@ -80,6 +87,7 @@ void run_learning(const LearnRunOptions& o) {
     const nlohmann::json core = core_report(core_run);
     const double acc = evaluate_on_chip(chip, *task, Split::test);
     const ActionCounters inf_test = chip.counters() - inf_train;
+    chip.close_trace();  // the run is complete: the VCD goes into place
     const int n_test = task->size(Split::test);
     const double per_train = trained > 0 ? 1.0 / trained : 0, per_test = n_test > 0 ? 1.0 / n_test : 0;
     const auto e_inf = table.energy_pj(inf_train), e_learn = table.energy_pj(learn), e_test = table.energy_pj(inf_test);
@@ -129,6 +137,7 @@ void run_learning(const LearnRunOptions& o) {
         rep["memory_bits"] = {{"inference", mi}, {"learning", ml}, {"inference_total", inf_bits}, {"learning_total", learn_bits}};
         rep["wall_time_s"] = wall;
         rep["hw"] = {{"name", hw.name}, {"source", hw.source}, {"fanin", hw.fanin}};
+        paths.create_output_dirs();
         write_report(o.report, rep);
         std::printf("report: %s\n", o.report.c_str());
     }

@@ -7,9 +7,11 @@
 // echoed config), then the metrics any report has. Rows are sorted by `point`.
 #include "apps/cli.hpp"
 #include "apps/config.hpp"
+#include "apps/path_guard.hpp"
 #include "apps/sweep_process.hpp"
 #include "hw_models/hw_config.hpp"
 #include "learning_rules/atomic_file.hpp"
+#include "learning_rules/bounded_input.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -42,6 +44,7 @@ struct ReportCommand {
 };
 
 struct Row {
+    std::string file;  // the report it came from
     std::string point;
     std::map<std::string, json> settings;
     json report;
@@ -63,8 +66,12 @@ json total_of(const json& j) {
         for (const auto& [k, v] : j.items()) parts.push_back(total_of(v));
     json sum = 0;  // stays an integer when every part is one (bits)
     for (const json& v : parts) {
-        if (v.is_number_integer() && sum.is_number_integer()) sum = sum.get<int64_t>() + v.get<int64_t>();
-        else sum = number_or_nan(sum) + number_or_nan(v);
+        int64_t exact = 0;  // falls back to a double where the integers would overflow
+        if (v.is_number_integer() && sum.is_number_integer() &&
+            !__builtin_add_overflow(sum.get<int64_t>(), v.get<int64_t>(), &exact))
+            sum = exact;
+        else
+            sum = number_or_nan(sum) + number_or_nan(v);
     }
     return sum;
 }
@@ -72,7 +79,8 @@ json total_of(const json& j) {
 json energy_per_sample(const json& r) {
     for (const char* key : {"energy_per_sample_pj", "energy_per_inference_pj"})
         if (r.contains(key)) return total_of(r[key]);
-    if (r.contains("energy_pj") && r.value("test_samples", 0) > 0)
+    if (r.contains("energy_pj") && r.contains("test_samples") && r["test_samples"].is_number() &&
+        r["test_samples"].get<double>() > 0)
         return number_or_nan(total_of(r["energy_pj"])) / r["test_samples"].get<double>();
     return nullptr;
 }
@@ -103,9 +111,14 @@ const std::vector<std::pair<std::string, std::function<json(const json&)>>>& met
     return all;
 }
 
-json read_json(const fs::path& path) {
-    std::ifstream in(path);
-    return json::parse(in, nullptr, /*allow_exceptions=*/false);
+// A report as JSON, or discarded (with the reason) if it is not one we can read.
+json read_json(const fs::path& path, std::string* why = nullptr) {
+    try {
+        return parse_json_text(read_input_file(path.string(), kMaxReportBytes, "report", InputKind::data), path.string());
+    } catch (const std::exception& e) {
+        if (why) *why = e.what();
+        return json(json::value_t::discarded);
+    }
 }
 
 std::vector<Row> collect(const fs::path& root) {
@@ -115,25 +128,32 @@ std::vector<Row> collect(const fs::path& root) {
          it.increment(ec)) {
         const fs::path& path = it->path();
         if (!it->is_regular_file() || path.extension() != ".json" || path.filename() == "point.json") continue;
-        json r = read_json(path);
+        std::string why;
+        json r = read_json(path, &why);
         if (r.is_discarded()) {
-            std::fprintf(stderr, "report: skipping %s: not valid JSON\n", path.c_str());
+            std::fprintf(stderr, "report: skipping %s\n", why.c_str());
             continue;
         }
         if (!r.is_object() || !r.contains("command") || !r.contains("config")) continue;  // a checkpoint, ...
         Row row;
         row.point = fs::relative(path.parent_path(), root).generic_string();
         if (path.filename() != "report.json") row.point += "/" + path.filename().string();
+        row.file = path.string();
         row.settings["command"] = r["command"];
-        for (const auto& [table, keys] : r["config"].items())
-            for (const auto& [key, value] : keys.items()) row.settings[table + "." + key] = value;
+        if (r["config"].is_object())
+            for (const auto& [table, keys] : r["config"].items())
+                if (keys.is_object())
+                    for (const auto& [key, value] : keys.items()) row.settings[table + "." + key] = value;
         const json point = read_json(path.parent_path() / "point.json");  // a sweep's own record
         if (point.is_object()) {
             const json words = point.value("command", json::array()), flags = point.value("flags", json::object());
             std::string command;
-            for (const json& w : words) command += (command.empty() ? "" : " ") + w.get<std::string>();
+            if (words.is_array())
+                for (const json& w : words)
+                    if (w.is_string()) command += (command.empty() ? "" : " ") + w.get<std::string>();
             row.settings["command"] = command;
-            for (const auto& [flag, value] : flags.items()) row.settings[flag] = value;
+            if (flags.is_object())
+                for (const auto& [flag, value] : flags.items()) row.settings[flag] = value;
         }
         row.report = std::move(r);
         rows.push_back(std::move(row));
@@ -203,9 +223,13 @@ void plot(const std::string& csv, const std::string& out_dir) {
         throw std::runtime_error(std::string("plots need ") + kPython + " with matplotlib (Debian: apt-get install "
                                  "python3-matplotlib); or pass --no-plots");
     if (!fs::exists(script)) throw std::runtime_error("plot script " + script + " not found (set QRSIM_SOURCE_DIR)");
-    const Captured r = run_captured({kPython, script, csv, out_dir});
+    // Quiet: a Python traceback is not the one-line error the CLI promises.
+    const Captured r = run_captured({kPython, script, csv, out_dir}, /*quiet=*/true);
+    if (!r.ok())
+        throw std::runtime_error("plots: " + script + " failed (" + describe_status(r.wait_status) +
+                                 "); the CSV " + csv + " is written; see why with: " + kPython + " " + script + " " + csv +
+                                 " " + out_dir + " (or pass --no-plots)");
     std::fputs(r.out.c_str(), stdout);
-    if (!r.ok()) throw std::runtime_error(script + " failed (" + describe_status(r.wait_status) + ")");
 }
 
 void run_report(const ReportCommand& cmd) {
@@ -214,11 +238,21 @@ void run_report(const ReportCommand& cmd) {
     if (rows.empty()) throw std::runtime_error("no report JSON under " + cmd.dir);
     const std::vector<std::string> swept = swept_columns(rows);
     const std::string csv = cmd.csv.empty() ? (fs::path(cmd.dir) / "sweep.csv").string() : cmd.csv;
+    const std::string plots = cmd.plots.empty() ? (fs::path(cmd.dir) / "plots").string() : cmd.plots;
+    PathGuard paths;
+    for (const Row& r : rows) {
+        paths.input("report", r.file);
+        paths.input("report", (fs::path(r.file).parent_path() / "point.json").string());
+    }
+    paths.output(cmd.csv.empty() ? "the CSV (DIR/sweep.csv)" : "--csv", csv);
+    if (!cmd.no_plots) paths.output_dir(cmd.plots.empty() ? "the plots folder (DIR/plots)" : "--plots", plots);
+    paths.check();
+    paths.create_output_dirs();
     write_file_atomically(csv, to_csv(rows, swept));
     std::string columns;
     for (const std::string& k : swept) columns += " " + k;
     std::printf("%zu reports -> %s (swept:%s)\n", rows.size(), csv.c_str(), columns.empty() ? " none" : columns.c_str());
-    if (!cmd.no_plots) plot(csv, cmd.plots.empty() ? (fs::path(cmd.dir) / "plots").string() : cmd.plots);
+    if (!cmd.no_plots) plot(csv, plots);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 // Exceptions cross back to run_cli so errors keep the CLI's one-line format and exit codes.
 #include "apps/cli.hpp"
 #include "apps/flags.hpp"
+#include "apps/path_guard.hpp"
 #include "apps/learn_run.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
@@ -27,6 +28,7 @@
 #include <systemc>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -54,33 +56,50 @@ struct RunCommand {
 const RunCommand* g_pending = nullptr;
 std::exception_ptr g_error;
 
+// "0,1,2": each a whole decimal number (std::stoi would read "1x" as 1 and "-1" as a slot).
 std::vector<int> parse_neuron_list(const std::string& text) {
     std::vector<int> out;
     std::stringstream ss(text);
     std::string item;
     while (std::getline(ss, item, ',')) {
-        try {
-            out.push_back(std::stoi(item));
-        } catch (const std::exception&) {
-            throw UsageError("--vcd-neurons: '" + item + "' is not a neuron index (expected e.g. 0,1,2)");
-        }
+        int v = -1;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+        if (item.empty() || ec != std::errc() || end != item.data() + item.size() || v < 0)
+            throw UsageError("--vcd-neurons " + text + ": '" + item + "' is not a neuron index (expected e.g. 0,1,2)");
+        out.push_back(v);
     }
+    if (out.empty()) throw UsageError("--vcd-neurons: give at least one neuron index, e.g. 0,1,2");
     return out;
 }
 
 void run_on_tile(const RunCommand& cmd) {
     const auto start = std::chrono::steady_clock::now();
+    // Flags and configs first (exit 2 before any runtime failure), then the checkpoint.
+    const std::vector<int> vcd_neurons = cmd.vcd_neurons.empty() ? std::vector<int>{} : parse_neuron_list(cmd.vcd_neurons);
+    HwConfig hw = load_hw_config(cmd.hw, cmd.hw_set);
+    if (!cmd.vcd.empty()) {
+        hw.vcd_file = cmd.vcd;
+        hw.vcd_neurons = {0, 1, 2, 3};
+    }
+    if (!vcd_neurons.empty()) {
+        if (hw.vcd_file.empty()) throw UsageError("--vcd-neurons needs --vcd FILE (or vcd.file in the hw config)");
+        hw.vcd_neurons = vcd_neurons;
+    }
+    const EnergyTable energy_table = EnergyTable::load(hw.energy_table);
     const Checkpoint cp = load_checkpoint(cmd.net);
     Config config = cmd.flags.resolve(raw_from_json(cp.config, "checkpoint " + cmd.net + " config"));
     config.network = cp.params;
-    prepare_output(cmd.report, "--report");
-    HwConfig hw = load_hw_config(cmd.hw, cmd.hw_set);
-    if (!cmd.vcd.empty()) {
-        prepare_output(cmd.vcd, "--vcd");
-        hw.vcd_file = cmd.vcd;
-        hw.vcd_neurons = cmd.vcd_neurons.empty() ? std::vector<int>{0, 1, 2, 3} : parse_neuron_list(cmd.vcd_neurons);
-    }
-    const EnergyTable energy_table = EnergyTable::load(hw.energy_table);
+    PathGuard paths;
+    paths.input("--net", cmd.net);
+    paths.input("--ann", cmd.ann);
+    cmd.flags.add_inputs(paths, config);
+    add_hw_paths(paths, hw, cmd.vcd.empty() ? "hw config vcd.file" : "--vcd");
+    paths.output("--report", cmd.report);
+    paths.check();
+    if (!hw.vcd_file.empty())
+        check_traced_neurons(hw.vcd_neurons, cp.params.n_rec + cp.params.n_out,
+                             cmd.vcd_neurons.empty() ? (cmd.vcd.empty() ? hw.source + ": vcd.neurons" : "--vcd (default 0,1,2,3)")
+                                                     : "--vcd-neurons " + cmd.vcd_neurons);
 
     const std::unique_ptr<Task> task = make_task(config.task);
     const TaskInfo& info = task->info();
@@ -106,6 +125,7 @@ void run_on_tile(const RunCommand& cmd) {
         ann_accuracy /= std::max<size_t>(ann_pred.size(), 1);
     }
     const TileNetwork net = network_from_checkpoint(cp, hw);
+    paths.create_output_dirs();  // the VCD is opened with the chip
     Chip chip(hw, net, "chip");
     const int n = task->size(Split::test);
     std::fprintf(stderr, "qrsim run: %s on %s (%d tile%s, K=%d), %d neurons + %d readout, %zu CAM entries, %d test samples\n",
@@ -134,7 +154,7 @@ void run_on_tile(const RunCommand& cmd) {
         }
         progress.finish_line();
     }
-    chip.close_trace();
+    chip.close_trace();  // renames the complete VCD into place
     const double accuracy = n > 0 ? double(correct) / n : 0;
 
     // The float network the tile was loaded from, on the same samples.
@@ -197,6 +217,13 @@ void run_on_tile(const RunCommand& cmd) {
 
 }  // namespace
 
+void check_traced_neurons(const std::vector<int>& neurons, int n_neurons, const std::string& source) {
+    for (int n : neurons)
+        if (n < 0 || n >= n_neurons)
+            throw UsageError(source + ": neuron " + std::to_string(n) + " does not exist (the network has neurons 0.." +
+                             std::to_string(n_neurons - 1) + ": recurrent, then readout)");
+}
+
 void register_run(CLI::App& app) {
     auto cmd = std::make_shared<RunCommand>();
     CLI::App* sub = app.add_subcommand("run", "Run inference of a trained network on the SystemC tile(s)");
@@ -238,6 +265,7 @@ int sc_main(int, char**) {
             if (cmd->learn) {
                 qrsim::app::LearnRunOptions o;
                 o.config = cmd->flags.resolve();
+                cmd->flags.add_inputs(o.paths, o.config);
                 o.hw = cmd->hw;
                 o.hw_set = cmd->hw_set;
                 o.net = cmd->net;

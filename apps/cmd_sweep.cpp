@@ -53,10 +53,7 @@ void print_plan(const SweepDir& dir, const std::vector<SweepPoint>& points) {
 void copy_spec(const std::string& spec, const SweepDir& dir) {
     std::error_code ec;
     if (fs::equivalent(spec, dir.spec_copy(), ec)) return;  // already running from the copy
-    std::ifstream in(spec);
-    std::ostringstream text;
-    text << in.rdbuf();
-    write_file_atomically(dir.spec_copy().string(), text.str());
+    write_file_atomically(dir.spec_copy().string(), read_input_file(spec, kMaxConfigBytes, "sweep spec", InputKind::config));
 }
 
 void run_sweep(const SweepCommand& cmd) {

@@ -4,8 +4,10 @@
 // leaves no partial output.
 #include "apps/cli.hpp"
 #include "apps/flags.hpp"
+#include "apps/path_guard.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
+#include "learning_rules/atomic_file.hpp"
 #include "learning_rules/checkpoint.hpp"
 #include "learning_rules/constrained_group.hpp"
 #include "learning_rules/trainer.hpp"
@@ -32,10 +34,11 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 void run_train(const TrainCommand& cmd) {
     const auto start = std::chrono::steady_clock::now();
     const Config config = cmd.flags.resolve();
-    if (!cmd.report.empty() && cmd.report == cmd.checkpoint)
-        throw UsageError("--report and --checkpoint name the same file " + cmd.report);
-    prepare_output(cmd.report, "--report");
-    prepare_output(cmd.checkpoint, "--checkpoint");
+    PathGuard paths;
+    cmd.flags.add_inputs(paths, config);
+    paths.output("--report", cmd.report);
+    paths.output("--checkpoint", cmd.checkpoint);
+    paths.check();
 
     const std::unique_ptr<Task> task = make_task(config.task);  // checks the dataset
     const TaskInfo& info = task->info();
@@ -101,10 +104,11 @@ void run_train(const TrainCommand& cmd) {
                     config.train.method.c_str(), constraint.violations_during_training, constraint.updates_checked,
                     constraint.violations, constraint.max_fanin);
 
-    if (!cmd.checkpoint.empty()) {
-        save_checkpoint(cmd.checkpoint, trainer.deployable_checkpoint(config_to_json(config)));
-        std::printf("checkpoint: %s\n", cmd.checkpoint.c_str());
-    }
+    // Both outputs are staged, then renamed together: a failure on one leaves neither.
+    std::vector<StagedFile> outputs;
+    paths.create_output_dirs();
+    if (!cmd.checkpoint.empty())
+        outputs.emplace_back(cmd.checkpoint, checkpoint_text(trainer.deployable_checkpoint(config_to_json(config))));
     if (!cmd.report.empty()) {
         nlohmann::json report = base_report("train", config);
         report["test_accuracy"] = test.accuracy;
@@ -125,9 +129,11 @@ void run_train(const TrainCommand& cmd) {
         report["max_fanin"] = std::max(constraint.max_fanin, constraint.max_fanin_during_training);
         report["fanin_entries"] = constraint.entries;
         report["memory_bits"] = network_memory_bits(config.train.constraint, params.n_in, params.n_rec, params.n_out);
-        write_report(cmd.report, report);
-        std::printf("report: %s\n", cmd.report.c_str());
+        outputs.emplace_back(cmd.report, report_text(report));
     }
+    for (StagedFile& f : outputs) f.commit();
+    if (!cmd.checkpoint.empty()) std::printf("checkpoint: %s\n", cmd.checkpoint.c_str());
+    if (!cmd.report.empty()) std::printf("report: %s\n", cmd.report.c_str());
 }
 
 }  // namespace

@@ -27,7 +27,17 @@ const char* type_name(Type t) {
 }
 
 std::string show(const RawValue& v) {
-    return std::visit([](const auto& x) { return json(x).dump(); }, v);
+    // NaN and inf by name: JSON would print them as null.
+    if (const double* d = std::get_if<double>(&v); d && !std::isfinite(*d))
+        return std::isnan(*d) ? "nan" : (*d > 0 ? "inf" : "-inf");
+    // Invalid UTF-8 (a --set value is raw bytes) shown as U+FFFD instead of throwing.
+    const auto dump = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+    if (const std::string* s = std::get_if<std::string>(&v); s && s->size() > 80) {
+        size_t cut = 80;  // one readable line, not a dumped value; cut between UTF-8 characters
+        while (cut > 0 && (static_cast<unsigned char>((*s)[cut]) & 0xC0) == 0x80) --cut;
+        return dump(json(s->substr(0, cut) + "..."));
+    }
+    return std::visit([&](const auto& x) { return dump(json(x)); }, v);
 }
 
 template <class T>
@@ -247,16 +257,17 @@ void RawConfig::merge(const RawConfig& over) {
 }
 
 RawConfig read_config_file(const std::string& path) {
+    return parse_config_text(read_input_file(path, kMaxConfigBytes, "config", InputKind::config), path);
+}
+
+RawConfig parse_config_text(const std::string& text, const std::string& path) {
     toml::table root;
     try {
-        root = toml::parse_file(path);
+        root = toml::parse(text, path);
     } catch (const toml::parse_error& e) {
         const auto& at = e.source().begin;
-        std::string what(e.description());
-        if (at.line == 0)  // no position: the file could not be read at all
-            throw UsageError("cannot read config " + path + ": " + what);
-        throw UsageError(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                         ": " + what);
+        throw UsageError(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " +
+                         std::string(e.description()));
     }
     RawConfig raw;
     for (const auto& [table_name, node] : root) {
@@ -301,7 +312,7 @@ RawConfig raw_from_json(const json& config, const std::string& source) {
             else if (value.is_number_float()) raw.set(full, value.get<double>(), source);
             else if (value.is_string()) raw.set(full, value.get<std::string>(), source);
             else if (value.is_boolean()) raw.set(full, value.get<bool>(), source);
-            else wrong_type(k, value.dump(), source);
+            else wrong_type(k, std::string("a JSON ") + value.type_name(), source);
         }
     }
     return raw;

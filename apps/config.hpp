@@ -6,6 +6,7 @@
 // Only this layer parses config sources. configs/README.md documents every key.
 #pragma once
 
+#include "learning_rules/bounded_input.hpp"
 #include "learning_rules/rsnn.hpp"
 #include "learning_rules/task.hpp"
 #include "learning_rules/trainer.hpp"
@@ -21,10 +22,11 @@
 
 namespace qrsim::app {
 
-// A bad command line or config: the CLI exits with code 2 (runtime errors exit 1).
-class UsageError : public std::runtime_error {
+// A bad command line or config: the CLI exits with code 2 (runtime errors exit 1). The
+// libraries' config loaders (hw config, energy table) throw the ConfigError it refines.
+class UsageError : public ConfigError {
 public:
-    using std::runtime_error::runtime_error;
+    using ConfigError::ConfigError;
 };
 
 struct Config {
@@ -59,6 +61,8 @@ private:
 // Reads a TOML file with tables [task], [network], [train]. Throws UsageError naming the
 // file and the key on unknown tables/keys or syntax errors.
 RawConfig read_config_file(const std::string& path);
+// The same from the file's text (`path` names it in errors); what the fuzzer calls.
+RawConfig parse_config_text(const std::string& text, const std::string& path);
 
 // Reads a config echoed by config_to_json (e.g. from a checkpoint).
 RawConfig raw_from_json(const nlohmann::json& config, const std::string& source);

@@ -1,9 +1,5 @@
 #include "apps/flags.hpp"
 
-#include <filesystem>
-#include <system_error>
-
-#include <unistd.h>
 
 namespace qrsim::app {
 
@@ -88,17 +84,9 @@ Config ConfigFlags::resolve(const RawConfig& base) const {
     return qrsim::app::resolve(raw);
 }
 
-void prepare_output(const std::string& path, const std::string& flag) {
-    namespace fs = std::filesystem;
-    if (path.empty()) return;
-    const fs::path p(path);
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) throw UsageError(flag + " " + path + ": is a directory");
-    const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
-    fs::create_directories(dir, ec);
-    if (ec) throw std::runtime_error(flag + " " + path + ": cannot create " + dir.string() + ": " + ec.message());
-    if (::access(dir.c_str(), W_OK) != 0)
-        throw std::runtime_error(flag + " " + path + ": directory " + dir.string() + " is not writable");
+void ConfigFlags::add_inputs(PathGuard& paths, const Config& config) const {
+    paths.input("--config", config_file_);
+    paths.inputs_in("the dataset folder (task.data_dir)", config.task.data_dir);
 }
 
 }  // namespace qrsim::app

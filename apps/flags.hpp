@@ -4,6 +4,7 @@
 #pragma once
 
 #include "apps/config.hpp"
+#include "apps/path_guard.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -20,6 +21,8 @@ public:
 
     void add_to(CLI::App& command, unsigned groups);
     Config resolve(const RawConfig& base = {}) const;
+    // The files the resolved config reads: --config and the dataset folder.
+    void add_inputs(PathGuard& paths, const Config& config) const;
 
 private:
     struct Flag {
@@ -30,9 +33,5 @@ private:
     std::string config_file_;
     std::vector<std::string> sets_;
 };
-
-// Checks before a long run that `path` can be written later: creates its directory and
-// refuses a directory or an unwritable location. `flag` names the option in errors.
-void prepare_output(const std::string& path, const std::string& flag);
 
 }  // namespace qrsim::app

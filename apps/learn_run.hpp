@@ -3,6 +3,7 @@
 #pragma once
 
 #include "apps/config.hpp"
+#include "apps/path_guard.hpp"
 
 #include <string>
 #include <vector>
@@ -16,8 +17,13 @@ struct LearnRunOptions {
     std::string net;                // optional checkpoint to start from ("" : from scratch)
     std::string report;
     int epochs = 1;
+    PathGuard paths;                // the command's config and dataset files (inputs)
 };
 
 void run_learning(const LearnRunOptions& options);
+
+// Traced neurons (VCD) must exist: recurrent 0..n_rec-1, then readout units; `source`
+// names where the list came from. Throws UsageError.
+void check_traced_neurons(const std::vector<int>& neurons, int n_neurons, const std::string& source);
 
 }  // namespace qrsim::app

@@ -18,8 +18,11 @@ nlohmann::json base_report(const std::string& command, const Config& config) {
     };
 }
 
-void write_report(const std::string& path, const nlohmann::json& report) {
-    write_file_atomically(path, report.dump(2) + "\n");
+// Strings from the command line may hold invalid UTF-8: replaced (U+FFFD), not thrown.
+std::string report_text(const nlohmann::json& report) {
+    return report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
+
+void write_report(const std::string& path, const nlohmann::json& report) { write_file_atomically(path, report_text(report)); }
 
 }  // namespace qrsim::app

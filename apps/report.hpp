@@ -16,5 +16,6 @@ nlohmann::json base_report(const std::string& command, const Config& config);
 
 // Pretty-printed, written atomically.
 void write_report(const std::string& path, const nlohmann::json& report);
+std::string report_text(const nlohmann::json& report);
 
 }  // namespace qrsim::app

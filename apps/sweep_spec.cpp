@@ -156,12 +156,15 @@ std::string value_text(const RawValue& value) {
 }
 
 SweepSpec read_sweep_spec(const std::string& path) {
+    return parse_sweep_spec(read_input_file(path, kMaxConfigBytes, "sweep spec", InputKind::config), path);
+}
+
+SweepSpec parse_sweep_spec(const std::string& text, const std::string& path) {
     toml::table root;
     try {
-        root = toml::parse_file(path);
+        root = toml::parse(text, path);
     } catch (const toml::parse_error& e) {
         const auto& at = e.source().begin;
-        if (at.line == 0) throw UsageError("cannot read sweep spec " + path + ": " + std::string(e.description()));
         throw UsageError(path + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) + ": " +
                          std::string(e.description()));
     }

@@ -53,6 +53,8 @@ struct SweepPoint {
 
 // Reads and checks the file's structure; throws UsageError naming the file, line and key.
 SweepSpec read_sweep_spec(const std::string& path);
+// The same from the file's text (`path` names it in errors); what the fuzzer calls.
+SweepSpec parse_sweep_spec(const std::string& text, const std::string& path);
 
 // All points, validated against the subcommands registered in `root`. Points that resolve
 // to the same name are merged (their report would be the same file). Throws UsageError

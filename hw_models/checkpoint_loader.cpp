@@ -22,6 +22,11 @@ TileNetwork network_from_checkpoint(const Checkpoint& ck, const HwConfig& hw) {
         if (cc.layers.back().first + cc.layers.back().neurons > p.n_rec)
             throw std::runtime_error("checkpoint extra.constraint.groups.layers covers neurons beyond the " +
                                      std::to_string(p.n_rec) + " recurrent ones");
+        // Checked before the per-neuron LUT indices (uint8_t) are assigned.
+        if (2 + cc.layers.size() > static_cast<size_t>(hw.lut_groups))
+            throw std::runtime_error("checkpoint has per-layer weight levels in " + std::to_string(2 + cc.layers.size()) +
+                                     " LUTs, the tile has synapse.lut_groups = " + std::to_string(hw.lut_groups) +
+                                     " (add --hw-set synapse.lut_groups=" + std::to_string(2 + cc.layers.size()) + ")");
         net.layer_lut.assign(p.n_rec, 0);
         for (size_t l = 0; l < cc.layers.size(); ++l) {
             net.layer_luts.push_back(make_group_lut(cc.layers[l].quant, hw, "layer"));

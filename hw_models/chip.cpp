@@ -1,8 +1,16 @@
 #include "hw_models/chip.hpp"
 
+#include "learning_rules/atomic_file.hpp"
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <stdexcept>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace qrsim {
 
@@ -38,21 +46,46 @@ Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
     for (auto& r : routes) std::sort(r.begin(), r.end());
     router_->set_routes(std::move(routes));
     if (!hw.vcd_file.empty()) {
-        std::string base = hw.vcd_file;
-        if (base.size() > 4 && base.substr(base.size() - 4) == ".vcd") base.resize(base.size() - 4);
+        // Written like a report: to VCD.tmp.<pid>.vcd (SystemC appends .vcd to the name it
+        // is given), renamed over the VCD by close_trace, so a killed or failed run leaves
+        // no truncated trace under the final name.
+        remove_stale_temps(hw.vcd_file, ".vcd");
+        vcd_temp_ = temp_path_for(hw.vcd_file, ".vcd");
+        // SystemC opens the file only at the first sc_start and cannot report a failure
+        // cleanly then (its destructor divides by zero while the error unwinds: SIGFPE):
+        // the file is created here first, so an unusable path is one error now.
+        const int fd = ::open(vcd_temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            const int err = errno;
+            vcd_temp_.clear();
+            throw std::runtime_error("cannot write VCD " + hw.vcd_file + ": " + std::strerror(err));
+        }
+        ::close(fd);
         // The kernel's note that it set the time unit is noise on a user's terminal.
         sc_core::sc_report_handler::set_actions("tracing timescale unit set", sc_core::SC_DO_NOTHING);
-        vcd_ = sc_core::sc_create_vcd_trace_file(base.c_str());
+        vcd_ = sc_core::sc_create_vcd_trace_file(vcd_temp_.substr(0, vcd_temp_.size() - 4).c_str());
         vcd_->set_time_unit(1, sc_core::SC_US);
         for (auto& t : tiles_) t->trace(vcd_, hw.vcd_neurons);
     }
 }
 
-Chip::~Chip() { close_trace(); }
+Chip::~Chip() {
+    // Not closed by close_trace: the run did not finish, its trace is not kept.
+    if (vcd_) sc_core::sc_close_vcd_trace_file(vcd_);
+    if (!vcd_temp_.empty()) ::unlink(vcd_temp_.c_str());
+}
 
 void Chip::close_trace() {
-    if (vcd_) sc_core::sc_close_vcd_trace_file(vcd_);
+    if (!vcd_) return;
+    sc_core::sc_close_vcd_trace_file(vcd_);
     vcd_ = nullptr;
+    const std::string temp = std::move(vcd_temp_);
+    vcd_temp_.clear();
+    if (std::rename(temp.c_str(), hw_.vcd_file.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(temp.c_str());
+        throw std::runtime_error("cannot write VCD " + hw_.vcd_file + ": rename: " + std::strerror(err));
+    }
 }
 
 void Chip::set_learning(bool on) {

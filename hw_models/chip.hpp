@@ -51,7 +51,9 @@ public:
     ActionCounters counters() const;  // tiles + router, since construction
     MemoryMap memory() const;         // all tiles
     double sim_time_s() const;
-    void close_trace();  // flushes and closes the VCD file (if any)
+    // Flushes and closes the VCD file (if any) and renames it into place; call it when the
+    // run succeeded. A chip destroyed without it discards the trace.
+    void close_trace();
     int tiles() const { return static_cast<int>(tiles_.size()); }
     Tile& tile(int i) { return *tiles_[i]; }
 
@@ -64,6 +66,7 @@ private:
     std::unique_ptr<AerInput> input_;
     std::vector<std::unique_ptr<Tile>> tiles_;
     sc_core::sc_trace_file* vcd_ = nullptr;
+    std::string vcd_temp_;  // where the VCD is written until close_trace
     std::unique_ptr<LearningEngine> learning_;
     bool learn_on_ = false;
     int n_addresses_ = 0;

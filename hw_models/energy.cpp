@@ -1,8 +1,10 @@
 #include "hw_models/energy.hpp"
 
+#include "learning_rules/bounded_input.hpp"
+
 #include <toml++/toml.h>
 
-#include <fstream>
+#include <cmath>
 #include <sstream>
 #include <stdexcept>
 
@@ -17,11 +19,9 @@ const char* action_name(Action a) {
 }
 
 EnergyTable EnergyTable::load(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error(path + ": cannot open energy table (energy.table in the hw config)");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return parse(ss.str(), path);
+    // An energy table is part of the hw config: its errors are config errors (exit 2).
+    return parse(read_input_file(path, kMaxConfigBytes, "energy table (energy.table in the hw config)", InputKind::config),
+                 path);
 }
 
 EnergyTable EnergyTable::parse(const std::string& text, const std::string& origin) {
@@ -31,25 +31,31 @@ EnergyTable EnergyTable::parse(const std::string& text, const std::string& origi
     } catch (const toml::parse_error& e) {
         std::ostringstream ss;
         ss << origin << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
-        throw std::runtime_error(ss.str());
+        throw ConfigError(ss.str());
     }
     EnergyTable t;
     t.name_ = root["name"].value_or(std::string("unnamed"));
     const toml::table* actions = root["actions"].as_table();
-    if (!actions) throw std::runtime_error(origin + ": missing [actions] table");
+    if (!actions) throw ConfigError(origin + ": missing [actions] table");
     for (auto&& [k, v] : root)
         if (k.str() != "name" && k.str() != "description" && k.str() != "actions")
-            throw std::runtime_error(origin + ": unknown key " + std::string(k.str()));
+            throw ConfigError(origin + ": unknown key " + std::string(k.str()));
     for (int i = 0; i < kActionCount; ++i) {
         const char* name = action_name(static_cast<Action>(i));
         const toml::table* e = (*actions)[name].as_table();
         if (!e)
-            throw std::runtime_error(origin + ": energy table has no entry for action '" + name +
-                                     "' that the model counts (add [actions." + name + "] with pj and source)");
+            throw ConfigError(origin + ": energy table has no entry for action '" + name +
+                              "' that the model counts (add [actions." + name + "] with pj and source)");
         const std::optional<double> pj = (*e)["pj"].value<double>();
         const std::optional<std::string> src = (*e)["source"].value<std::string>();
-        if (!pj || *pj < 0) throw std::runtime_error(origin + ": actions." + name + ".pj missing or negative");
-        if (!src || src->empty()) throw std::runtime_error(origin + ": actions." + name + ".source missing: every number needs its source");
+        if (!pj) throw ConfigError(origin + ": actions." + name + ".pj missing (a number of picojoules)");
+        // TOML allows nan and inf; either would make every energy figure null in a report.
+        if (!std::isfinite(*pj) || *pj < 0)
+            throw ConfigError(origin + ": actions." + name + ".pj = " +
+                              (std::isnan(*pj) ? std::string("nan") : std::isinf(*pj) ? std::string("inf") : std::to_string(*pj)) +
+                              " must be a finite number >= 0");
+        if (*pj > 1e12) throw ConfigError(origin + ": actions." + name + ".pj is above 1e12 pJ (1 J per action)");
+        if (!src || src->empty()) throw ConfigError(origin + ": actions." + name + ".source missing: every number needs its source");
         t.entries_[i] = EnergyEntry{*pj, *src};
     }
     return t;

@@ -1,5 +1,7 @@
 #include "hw_models/hw_config.hpp"
 
+#include "learning_rules/bounded_input.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -12,8 +14,9 @@
 namespace qrsim {
 namespace {
 
+// A bad hw config is a bad config (the CLI's exit code 2), not a runtime failure.
 [[noreturn]] void fail(const std::string& origin, const std::string& what) {
-    throw std::runtime_error(origin + ": " + what);
+    throw ConfigError(origin + ": " + what);
 }
 
 // Reads the keys of one table into the raw config; anything not listed is an error.
@@ -114,13 +117,6 @@ E choice(const std::optional<std::string>& v, const std::string& def,
     fail(origin, std::string(field) + " = \"" + s + "\" is not one of: " + names);
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error(path + ": cannot open hardware config");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
 
 }  // namespace
 
@@ -146,15 +142,15 @@ toml::table parse_toml(const std::string& text, const std::string& origin) {
     } catch (const toml::parse_error& e) {
         std::ostringstream ss;
         ss << origin << ":" << e.source().begin.line << ": TOML syntax error: " << e.description();
-        throw std::runtime_error(ss.str());
+        throw ConfigError(ss.str());
     }
 }
 
 // "table.key=value": value is TOML (5, 0.1, "x", [16, 16]) or else a bare string.
 void apply_override(toml::table& root, const std::string& assignment) {
     const auto eq = assignment.find('='), dot = assignment.find('.');
-    if (eq == std::string::npos || dot == std::string::npos || dot > eq)
-        throw std::runtime_error("hw override '" + assignment + "' is not TABLE.KEY=VALUE");
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || eq == dot + 1)
+        throw ConfigError("--hw-set " + assignment + ": expected TABLE.KEY=VALUE, e.g. --hw-set learn.update=stochastic");
     const std::string table = assignment.substr(0, dot), key = assignment.substr(dot + 1, eq - dot - 1);
     const std::string value = assignment.substr(eq + 1);
     toml::table parsed;
@@ -165,11 +161,13 @@ void apply_override(toml::table& root, const std::string& assignment) {
     }
     if (!root.contains(table)) root.insert(table, toml::table{});
     toml::table* t = root[table].as_table();
-    if (!t) throw std::runtime_error("hw override '" + assignment + "': " + table + " is not a table");
+    if (!t) throw ConfigError("--hw-set " + assignment + ": " + table + " is not a table of the hw config");
     t->insert_or_assign(key, *parsed.get("v"));
 }
 
 HwConfigRaw read_raw(const toml::table& root, const std::string& origin);
+
+bool hw_name_set(const toml::table& root) { return root.contains("name"); }
 }  // namespace
 
 HwConfigRaw parse_hw_config(const std::string& text, const std::string& origin) {
@@ -410,13 +408,22 @@ HwConfig load_hw_config(const std::string& path_or_preset, const std::vector<std
         if (!std::filesystem::exists(p)) {
             std::string names;
             for (const auto& n : hw_preset_names()) names += (names.empty() ? "" : ", ") + n;
-            throw std::runtime_error("unknown hw preset '" + path_or_preset + "' (known: " + names + ")");
+            throw ConfigError("unknown hw preset '" + path_or_preset + "' (known: " + names + ")");
         }
     }
     const std::string origin = p.string();
-    toml::table root = parse_toml(read_file(origin), origin);
-    for (const std::string& o : overrides) apply_override(root, o);
-    return resolve_hw_config(read_raw(root, origin), origin, project_dir());
+    toml::table root = parse_toml(read_input_file(origin, kMaxConfigBytes, "hw config", InputKind::config), origin);
+    // The file alone first, so its own errors name it; then each override in turn, so an
+    // error an override causes names that --hw-set, not the preset it was applied to.
+    HwConfig hw = resolve_hw_config(read_raw(root, origin), origin, project_dir());
+    for (const std::string& o : overrides) {
+        apply_override(root, o);
+        const std::string blame = "--hw-set " + o;
+        hw = resolve_hw_config(read_raw(root, blame), blame, project_dir());
+    }
+    hw.source = origin;
+    if (!overrides.empty() && !hw_name_set(root)) hw.name = std::filesystem::path(origin).stem().string();
+    return hw;
 }
 
 }  // namespace qrsim

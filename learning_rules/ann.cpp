@@ -1,6 +1,7 @@
 #include "learning_rules/ann.hpp"
 
 #include "learning_rules/atomic_file.hpp"
+#include "learning_rules/bounded_input.hpp"
 #include "learning_rules/constrained_group.hpp"
 #include "learning_rules/idx.hpp"
 #include "learning_rules/optimizer.hpp"
@@ -325,12 +326,85 @@ nlohmann::json matrix_json(const Matrix& m) {
     return {{"rows", m.rows()}, {"cols", m.cols()}, {"data", std::vector<double>(m.data(), m.data() + m.size())}};
 }
 
+// Reading an ANN file: every error is one line naming the field, never a library message.
+[[noreturn]] void bad_ann(const std::string& what) { throw std::runtime_error("ann file: " + what); }
+
+const nlohmann::json& field(const nlohmann::json& j, const std::string& where, const char* key) {
+    if (!j.is_object()) bad_ann(where + " must be an object");
+    const auto it = j.find(key);
+    if (it == j.end()) bad_ann("missing field " + where + "." + key);
+    return *it;
+}
+
+// Layer sizes: a bound on each keeps every product below in 64-bit range.
+int size_field(const nlohmann::json& j, const std::string& where, const char* key) {
+    constexpr int64_t kMax = 1'000'000;
+    const nlohmann::json& v = field(j, where, key);
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{kMax}) ||
+        v.get<int64_t>() < 1 || v.get<int64_t>() > kMax)
+        bad_ann(where + "." + key + " must be an integer in 1.." + std::to_string(kMax));
+    return static_cast<int>(v.get<int64_t>());
+}
+
+// Weights beyond this are no trained network: they overflow the converter's sums (1e308
+// squared) into inf and NaN.
+constexpr double kMaxAnnValue = 1e6;
+
+// Copies a JSON array of `count` numbers into dst after checking every value.
+void read_values(const nlohmann::json& data, int64_t count, double* dst, const std::string& where) {
+    if (!data.is_array()) bad_ann(where + " must be an array");
+    if (static_cast<int64_t>(data.size()) != count)
+        bad_ann(where + " has " + std::to_string(data.size()) + " values, expected " + std::to_string(count));
+    for (int64_t i = 0; i < count; ++i) {
+        const nlohmann::json& v = data[static_cast<size_t>(i)];
+        if (!v.is_number()) bad_ann(where + "[" + std::to_string(i) + "] is not a number");
+        const double x = v.get<double>();
+        if (!(std::abs(x) <= kMaxAnnValue))
+            bad_ann(where + "[" + std::to_string(i) + "] is outside +-1e6 (not a trained network)");
+        dst[i] = x;
+    }
+}
+
+// The shape is checked against the file's values before the matrix is allocated.
 Matrix matrix_from(const nlohmann::json& j, Eigen::Index rows, Eigen::Index cols, const std::string& what) {
-    if (j.at("rows").get<Eigen::Index>() != rows || j.at("cols").get<Eigen::Index>() != cols)
-        throw std::runtime_error("ann file: " + what + " has the wrong shape");
-    const std::vector<double> data = j.at("data").get<std::vector<double>>();
-    if (static_cast<Eigen::Index>(data.size()) != rows * cols) throw std::runtime_error("ann file: " + what + " is truncated");
-    return Eigen::Map<const Matrix>(data.data(), rows, cols);
+    const Eigen::Index r = size_field(j, what, "rows"), c = size_field(j, what, "cols");
+    if (r != rows || c != cols)
+        bad_ann(what + " is " + std::to_string(r) + "x" + std::to_string(c) + ", expected " + std::to_string(rows) + "x" +
+                std::to_string(cols));
+    const nlohmann::json& data = field(j, what, "data");
+    if (!data.is_array() || static_cast<Eigen::Index>(data.size()) != rows * cols)
+        bad_ann(what + ".data must hold " + std::to_string(rows * cols) + " numbers");
+    std::vector<double> values(static_cast<size_t>(rows * cols));
+    read_values(data, rows * cols, values.data(), what + ".data");
+    return Eigen::Map<const Matrix>(values.data(), rows, cols);
+}
+
+// A layer's declared shape, checked for overflow and against its weights before sizing.
+AnnLayer layer_from(const nlohmann::json& lj, const std::string& what) {
+    const nlohmann::json& kind = field(lj, what, "kind");
+    if (kind == "dense") {
+        const int n_in = size_field(lj, what, "n_in"), n_out = size_field(lj, what, "n_out");
+        const nlohmann::json& w = field(lj, what, "w");
+        const nlohmann::json& data = field(w, what + ".w", "data");
+        if (!data.is_array() || static_cast<int64_t>(data.size()) != int64_t{n_in} * n_out)
+            bad_ann(what + ".w.data must hold n_in x n_out = " + std::to_string(int64_t{n_in} * n_out) + " numbers");
+        return AnnLayer::dense(n_in, n_out);
+    }
+    if (kind == "conv") {
+        const int in_c = size_field(lj, what, "in_c"), in_h = size_field(lj, what, "in_h");
+        const int in_w = size_field(lj, what, "in_w"), out_c = size_field(lj, what, "out_c");
+        const int k = size_field(lj, what, "k"), stride = size_field(lj, what, "stride");
+        if (k > in_h || k > in_w) bad_ann(what + ": kernel k = " + std::to_string(k) + " is larger than its input");
+        if (int64_t{in_c} * in_h * in_w > 100'000'000 || int64_t{in_c} * k * k * out_c > 100'000'000)
+            bad_ann(what + ": conv layer too large (more than 1e8 inputs or weights)");
+        const nlohmann::json& data = field(field(lj, what, "w"), what + ".w", "data");
+        if (!data.is_array() || static_cast<int64_t>(data.size()) != int64_t{in_c} * k * k * out_c)
+            bad_ann(what + ".w.data must hold in_c x k x k x out_c numbers");
+        const int64_t out_units = int64_t{out_c} * ((in_h - k) / stride + 1) * ((in_w - k) / stride + 1);
+        if (out_units > 100'000'000) bad_ann(what + ": conv layer has more than 1e8 outputs");
+        return AnnLayer::conv(in_c, in_h, in_w, out_c, k, stride);
+    }
+    bad_ann(what + ".kind must be \"dense\" or \"conv\"");
 }
 
 }  // namespace
@@ -354,40 +428,41 @@ nlohmann::json ann_to_json(const Ann& ann) {
 }
 
 Ann ann_from_json(const nlohmann::json& j) {
-    try {
-        if (j.at("format") != "qrsim-ann") throw std::runtime_error("format is not qrsim-ann");
-        Ann ann;
-        ann.name = j.at("name").get<std::string>();
-        int index = 0;
-        for (const auto& lj : j.at("layers")) {
-            const std::string what = "layers[" + std::to_string(index++) + "]";
-            AnnLayer l = lj.at("kind") == "dense"
-                             ? AnnLayer::dense(lj.at("n_in"), lj.at("n_out"))
-                             : AnnLayer::conv(lj.at("in_c"), lj.at("in_h"), lj.at("in_w"), lj.at("out_c"), lj.at("k"),
-                                              lj.at("stride"));
-            l.w = matrix_from(lj.at("w"), l.w.rows(), l.w.cols(), what + ".w");
-            const std::vector<double> b = lj.at("b").get<std::vector<double>>();
-            if (static_cast<Eigen::Index>(b.size()) != l.b.size()) throw std::runtime_error(what + ".b has the wrong size");
-            l.b = Eigen::Map<const Vector>(b.data(), l.b.size());
-            if (lj.contains("mask")) l.mask = matrix_from(lj.at("mask"), l.n_out, l.n_in, what + ".mask");
-            if (!ann.layers.empty() && ann.layers.back().n_out != l.n_in)
-                throw std::runtime_error(what + " does not fit the previous layer's output");
-            ann.layers.push_back(std::move(l));
+    if (!j.is_object()) bad_ann("top level is not an object");
+    const nlohmann::json& format = field(j, "", "format");
+    if (format != "qrsim-ann") bad_ann("format is not \"qrsim-ann\" (not an ANN saved by qrsim convert --ann-save)");
+    const nlohmann::json& name = field(j, "", "name");
+    if (!name.is_string()) bad_ann("name must be a string");
+    const nlohmann::json& layers = field(j, "", "layers");
+    if (!layers.is_array()) bad_ann("layers must be an array");
+    if (layers.size() > 64) bad_ann("has " + std::to_string(layers.size()) + " layers, more than 64");
+    Ann ann;
+    ann.name = name.get<std::string>();
+    for (size_t index = 0; index < layers.size(); ++index) {
+        const nlohmann::json& lj = layers[index];
+        const std::string what = "layers[" + std::to_string(index) + "]";
+        AnnLayer l = layer_from(lj, what);
+        if (!ann.layers.empty() && ann.layers.back().n_out != l.n_in)
+            bad_ann(what + " does not fit the previous layer's output");
+        l.w = matrix_from(field(lj, what, "w"), l.w.rows(), l.w.cols(), what + ".w");
+        read_values(field(lj, what, "b"), l.b.size(), l.b.data(), what + ".b");
+        if (lj.contains("mask")) {
+            if (l.kind != AnnLayer::Kind::dense) bad_ann(what + ".mask: only dense layers have one");
+            l.mask = matrix_from(lj.at("mask"), l.n_out, l.n_in, what + ".mask");
         }
-        if (ann.layers.empty()) throw std::runtime_error("no layers");
-        return ann;
-    } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(std::string("ann file: ") + e.what());
+        ann.layers.push_back(std::move(l));
     }
+    if (ann.layers.empty()) bad_ann("no layers");
+    return ann;
 }
 
 void save_ann(const std::string& path, const Ann& ann) { write_file_atomically(path, ann_to_json(ann).dump()); }
 
 Ann load_ann(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot read ann file " + path);
+    const std::string text = read_input_file(path, kMaxCheckpointBytes, "ann file", InputKind::data);
+    const nlohmann::json j = parse_json_text(text, "ann file " + path);
     try {
-        return ann_from_json(nlohmann::json::parse(in));
+        return ann_from_json(j);
     } catch (const std::exception& e) {
         throw std::runtime_error(path + ": " + e.what());
     }

@@ -1,10 +1,10 @@
 #include "learning_rules/checkpoint.hpp"
 
 #include "learning_rules/atomic_file.hpp"
+#include "learning_rules/bounded_input.hpp"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <limits>
 #include <stdexcept>
 
 namespace qrsim {
@@ -53,6 +53,8 @@ void require_shape(const std::string& name, Eigen::Index rows, Eigen::Index cols
                                  std::to_string(want_cols));
 }
 
+constexpr int64_t kMaxInteger = 10'000'000;
+
 // Reads one checkpoint; every error names the file and the JSON path of the bad field.
 class Reader {
 public:
@@ -74,12 +76,19 @@ public:
     T number(const json& value, const std::string& where) const {
         if constexpr (std::is_integral_v<T>) {
             if (!value.is_number_integer()) fail(where + " must be an integer");
+            // Sizes and step counts; the bound keeps sums such as n_in + n_rec within an int.
+            if (value.is_number_unsigned() && value.get<uint64_t>() > uint64_t{kMaxInteger})
+                fail(where + " = " + std::to_string(value.get<uint64_t>()) + " is out of range (0.." +
+                     std::to_string(kMaxInteger) + ")");
             const auto v = value.get<int64_t>();
-            if (v < 0 || v > 1'000'000'000) fail(where + " = " + std::to_string(v) + " is out of range");
+            if (v < 0 || v > kMaxInteger)
+                fail(where + " = " + std::to_string(v) + " is out of range (0.." + std::to_string(kMaxInteger) + ")");
             return static_cast<T>(v);
         } else {
             if (!value.is_number()) fail(where + " must be a number");
-            return value.get<T>();
+            const T v = value.get<T>();
+            if (!std::isfinite(v)) fail(where + " must be finite");
+            return v;
         }
     }
 
@@ -99,9 +108,11 @@ public:
             if (!(value > 0)) fail(std::string("params.") + key + " must be > 0");
     }
 
-    // Fills `data` (already sized rows x cols by the params) from weights.<name>.
-    void read_matrix(const json& weights, const std::string& name, double* data,
-                     Eigen::Index rows, Eigen::Index cols, const char* shape_source) const {
+    // Checks weights.<name> against the params' shape before anything is allocated: the
+    // params alone must not size a matrix (a 251-byte file claiming n_rec = 50000 would
+    // otherwise ask for 20 GB), the values actually present in the file bound it.
+    void check_matrix(const json& weights, const std::string& name, Eigen::Index rows, Eigen::Index cols,
+                      const char* shape_source) const {
         const json& m = member(weights, "weights", name);
         const std::string where = "weights." + name;
         const auto r = number<int64_t>(member(m, where, "rows"), where + ".rows");
@@ -111,48 +122,49 @@ public:
                  std::to_string(rows) + "x" + std::to_string(cols) + " from " + shape_source);
         const json& values = member(m, where, "data");
         if (!values.is_array()) fail(where + ".data must be an array");
+        // rows, cols <= 1e9 each (number<>), so the product fits an Eigen::Index.
         if (static_cast<Eigen::Index>(values.size()) != rows * cols)
             fail(where + ".data has " + std::to_string(values.size()) + " values, expected " +
                  std::to_string(rows * cols));
-        for (Eigen::Index i = 0; i < rows * cols; ++i) {
+    }
+
+    // Fills `data` (sized rows x cols after check_matrix) from weights.<name>.
+    void read_matrix(const json& weights, const std::string& name, double* data, Eigen::Index size) const {
+        const std::string where = "weights." + name;
+        const json& values = weights.at(name).at("data");
+        for (Eigen::Index i = 0; i < size; ++i) {
             const json& v = values[static_cast<size_t>(i)];
             if (!v.is_number()) fail(where + ".data[" + std::to_string(i) + "] is not a number");
             data[i] = v.get<double>();
         }
     }
 
-    Checkpoint read() const {
-        std::ifstream in(path_, std::ios::binary);
-        if (!in) fail("cannot open file");
-        std::stringstream text;
-        text << in.rdbuf();
-        if (in.bad()) fail("read error");
-
-        json root;
-        try {
-            root = json::parse(text.str());
-        } catch (const json::parse_error& e) {
-            fail("not valid JSON (byte " + std::to_string(e.byte) + ")");
-        }
+    Checkpoint read(const std::string& text) const {
+        const json root = parse_json_text(text, "checkpoint " + path_);
+        // Values are never echoed into messages: a 1 MB value would make a 1 MB error line.
         const json& format = member(root, "", "format");
         if (!format.is_string() || format.get<std::string>() != kCheckpointFormat)
-            fail(std::string("format is ") + format.dump() + ", expected \"" + kCheckpointFormat + "\"");
+            fail(std::string("format is not \"") + kCheckpointFormat + "\" (not a qrsim checkpoint)");
         const json& version = member(root, "", "version");
         if (!version.is_number_integer() || version.get<int64_t>() != kCheckpointVersion)
-            fail("version is " + version.dump() + ", this build reads version " +
-                 std::to_string(kCheckpointVersion));
+            fail("version is not " + std::to_string(kCheckpointVersion) + ", the version this build reads");
 
         Checkpoint cp;
         read_params(member(root, "", "params"), cp.params);
         const RsnnParams& p = cp.params;
-        cp.weights.resize_zero(p);
         const json& w = member(root, "", "weights");
-        read_matrix(w, "w_in", cp.weights.w_in.data(), p.n_rec, p.n_in, "params.n_rec x params.n_in");
-        read_matrix(w, "w_rec", cp.weights.w_rec.data(), p.n_rec, p.n_rec, "params.n_rec x params.n_rec");
-        read_matrix(w, "w_out", cp.weights.w_out.data(), p.n_out, p.n_rec, "params.n_out x params.n_rec");
-        read_matrix(w, "b_out", cp.weights.b_out.data(), p.n_out, 1, "params.n_out x 1");
-        if (w.contains("b_rec"))  // optional: networks without hidden biases omit it
-            read_matrix(w, "b_rec", cp.weights.b_rec.data(), p.n_rec, 1, "params.n_rec x 1");
+        check_matrix(w, "w_in", p.n_rec, p.n_in, "params.n_rec x params.n_in");
+        check_matrix(w, "w_rec", p.n_rec, p.n_rec, "params.n_rec x params.n_rec");
+        check_matrix(w, "w_out", p.n_out, p.n_rec, "params.n_out x params.n_rec");
+        check_matrix(w, "b_out", p.n_out, 1, "params.n_out x 1");
+        const bool has_b_rec = w.contains("b_rec");  // optional: networks without hidden biases omit it
+        if (has_b_rec) check_matrix(w, "b_rec", p.n_rec, 1, "params.n_rec x 1");
+        cp.weights.resize_zero(p);
+        read_matrix(w, "w_in", cp.weights.w_in.data(), cp.weights.w_in.size());
+        read_matrix(w, "w_rec", cp.weights.w_rec.data(), cp.weights.w_rec.size());
+        read_matrix(w, "w_out", cp.weights.w_out.data(), cp.weights.w_out.size());
+        read_matrix(w, "b_out", cp.weights.b_out.data(), cp.weights.b_out.size());
+        if (has_b_rec) read_matrix(w, "b_rec", cp.weights.b_rec.data(), cp.weights.b_rec.size());
 
         const json& config = member(root, "", "config");
         if (!config.is_object()) fail("config must be an object");
@@ -177,7 +189,9 @@ json params_to_json(const RsnnParams& params) {
     return j;
 }
 
-void save_checkpoint(const std::string& path, const Checkpoint& cp) {
+void save_checkpoint(const std::string& path, const Checkpoint& cp) { write_file_atomically(path, checkpoint_text(cp)); }
+
+std::string checkpoint_text(const Checkpoint& cp) {
     const RsnnParams& p = cp.params;
     const RsnnWeights& w = cp.weights;
     require_shape("w_in", w.w_in.rows(), w.w_in.cols(), p.n_rec, p.n_in);
@@ -203,27 +217,53 @@ void save_checkpoint(const std::string& path, const Checkpoint& cp) {
     };
     if (has_b_rec) root["weights"]["b_rec"] = matrix_to_json("b_rec", w.b_rec.data(), w.b_rec.rows(), 1);
     if (cp.extra.is_object() && !cp.extra.empty()) root["extra"] = cp.extra;
-    write_file_atomically(path, root.dump() + "\n");
+    // The echoed config may hold a command-line string with invalid UTF-8: replaced, not thrown.
+    return root.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-Checkpoint load_checkpoint(const std::string& path) { return Reader(path).read(); }
+Checkpoint load_checkpoint(const std::string& path) {
+    return checkpoint_from_text(read_input_file(path, kMaxCheckpointBytes, "checkpoint", InputKind::data), path);
+}
+
+Checkpoint checkpoint_from_text(const std::string& text, const std::string& path) { return Reader(path).read(text); }
 
 namespace {
 
-GroupQuant group_from_json(const nlohmann::json& g, const ConstraintSpec& spec, const char* name) {
-    if (!g.is_object()) throw std::runtime_error(std::string("checkpoint extra.constraint.groups.") + name + " missing");
+// Reading extra.constraint: every error names the field; values are never echoed whole.
+[[noreturn]] void bad_extra(const std::string& what) {
+    throw std::runtime_error("checkpoint extra.constraint" + what);
+}
+
+double finite_number(const nlohmann::json& j, const std::string& where) {
+    if (!j.is_number()) bad_extra(where + " must be a number");
+    const double v = j.get<double>();
+    if (!std::isfinite(v)) bad_extra(where + " must be finite");
+    return v;
+}
+
+// An integer in [lo, hi], read without any conversion that could overflow.
+int bounded_int(const nlohmann::json& j, const std::string& where, int lo, int hi) {
+    const std::string range = " (" + std::to_string(lo) + ".." + std::to_string(hi) + ")";
+    if (!j.is_number_integer()) bad_extra(where + " must be an integer" + range);
+    if (j.is_number_unsigned() ? j.get<uint64_t>() > static_cast<uint64_t>(hi)
+                               : j.get<int64_t>() < lo || j.get<int64_t>() > hi)
+        bad_extra(where + " is out of range" + range);
+    return static_cast<int>(j.get<int64_t>());
+}
+
+GroupQuant group_from_json(const nlohmann::json& g, const ConstraintSpec& spec, const std::string& name) {
+    const std::string where = ".groups." + name;
+    if (!g.is_object()) bad_extra(where + " missing");
     GroupQuant q;
     q.kind = spec.kind;
     q.weight_bits = spec.weight_bits;
-    if (g.contains("scale")) q.scale = g.at("scale").get<double>();
+    if (g.contains("scale")) q.scale = finite_number(g.at("scale"), where + ".scale");
     if (g.contains("base")) {
         const auto& b = g.at("base");
-        if (!b.is_array() || b.size() != 4)
-            throw std::runtime_error(std::string("checkpoint extra.constraint.groups.") + name + ".base must hold 4 numbers");
-        for (int i = 0; i < 4; ++i) q.base[i] = b[i].get<double>();
+        if (!b.is_array() || b.size() != 4) bad_extra(where + ".base must hold 4 numbers");
+        for (int i = 0; i < 4; ++i) q.base[i] = finite_number(b[i], where + ".base[" + std::to_string(i) + "]");
     } else if (spec.kind != WeightKind::uniform) {
-        throw std::runtime_error(std::string("checkpoint extra.constraint.groups.") + name + ".base missing for kind " +
-                                 to_string(spec.kind));
+        bad_extra(where + ".base missing for kind " + to_string(spec.kind));
     }
     return q;
 }
@@ -232,7 +272,7 @@ GroupQuant group_from_json(const nlohmann::json& g, const ConstraintSpec& spec, 
 
 int CheckpointConstraint::layer_of(int j) const {
     for (size_t l = 0; l < layers.size(); ++l)
-        if (j >= layers[l].first && j < layers[l].first + layers[l].neurons) return static_cast<int>(l);
+        if (j >= layers[l].first && j - layers[l].first < layers[l].neurons) return static_cast<int>(l);
     return -1;
 }
 
@@ -261,34 +301,40 @@ CheckpointConstraint constraint_from_extra(const nlohmann::json& extra) {
     if (!extra.is_object() || !extra.contains("constraint"))
         throw std::runtime_error("checkpoint has no extra.constraint: the tile runs networks trained under a constraint");
     const nlohmann::json& c = extra.at("constraint");
+    if (!c.is_object()) bad_extra(" must be an object");
     CheckpointConstraint out;
+    if (!c.contains("kind") || !c.at("kind").is_string()) bad_extra(".kind must be a string (none, uniform, dynapse1, dynapse2)");
     try {
         out.spec.kind = weight_kind_from_string(c.at("kind").get<std::string>());
-        out.spec.fanin = c.value("fanin", 0);
-        out.spec.weight_bits = c.value("weight_bits", 4);
-        const nlohmann::json& groups = c.at("groups");
-        out.hidden = group_from_json(groups.value("hidden", nlohmann::json()), out.spec, "hidden");
-        out.readout = group_from_json(groups.value("readout", nlohmann::json()), out.spec, "readout");
-        if (groups.contains("layers")) {
-            const nlohmann::json& layers = groups.at("layers");
-            if (!layers.is_array())
-                throw std::runtime_error("checkpoint extra.constraint.groups.layers must be an array");
-            int end = 0;
-            for (const nlohmann::json& g : layers) {
-                CheckpointConstraint::Layer l;
-                l.quant = group_from_json(g, out.spec, "layers[]");
-                l.first = g.at("first").get<int>();
-                l.neurons = g.at("neurons").get<int>();
-                if (l.first < end || l.neurons < 1)
-                    throw std::runtime_error("checkpoint extra.constraint.groups.layers: neuron ranges must be non-empty, "
-                                             "ascending and disjoint (first " + std::to_string(l.first) + ", neurons " +
-                                             std::to_string(l.neurons) + ")");
-                end = l.first + l.neurons;
-                out.layers.push_back(l);
-            }
+    } catch (const std::invalid_argument&) {
+        bad_extra(".kind is not one of none, uniform, dynapse1, dynapse2");
+    }
+    if (c.contains("fanin")) out.spec.fanin = bounded_int(c.at("fanin"), ".fanin", 0, 65536);
+    if (c.contains("weight_bits")) out.spec.weight_bits = bounded_int(c.at("weight_bits"), ".weight_bits", 2, 16);
+    if (!c.contains("groups") || !c.at("groups").is_object()) bad_extra(".groups must be an object");
+    const nlohmann::json& groups = c.at("groups");
+    out.hidden = group_from_json(groups.value("hidden", nlohmann::json()), out.spec, "hidden");
+    out.readout = group_from_json(groups.value("readout", nlohmann::json()), out.spec, "readout");
+    if (groups.contains("layers")) {
+        const nlohmann::json& layers = groups.at("layers");
+        if (!layers.is_array()) bad_extra(".groups.layers must be an array");
+        // Ranges are kept within int arithmetic: first + neurons can never overflow.
+        constexpr int kMaxNeurons = static_cast<int>(kMaxInteger);
+        int end = 0;
+        for (size_t i = 0; i < layers.size(); ++i) {
+            const nlohmann::json& g = layers[i];
+            const std::string where = ".groups.layers[" + std::to_string(i) + "]";
+            CheckpointConstraint::Layer l;
+            l.quant = group_from_json(g, out.spec, "layers[" + std::to_string(i) + "]");
+            if (!g.contains("first") || !g.contains("neurons")) bad_extra(where + " needs first and neurons");
+            l.first = bounded_int(g.at("first"), where + ".first", 0, kMaxNeurons);
+            l.neurons = bounded_int(g.at("neurons"), where + ".neurons", 1, kMaxNeurons);
+            if (l.first < end)
+                bad_extra(".groups.layers: neuron ranges must be ascending and disjoint (layer " + std::to_string(i) +
+                          " starts at " + std::to_string(l.first) + ", before " + std::to_string(end) + ")");
+            end = l.first + l.neurons;
+            out.layers.push_back(l);
         }
-    } catch (const nlohmann::json::exception& e) {
-        throw std::runtime_error(std::string("checkpoint extra.constraint: ") + e.what());
     }
     return out;
 }

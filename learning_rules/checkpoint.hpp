@@ -32,9 +32,13 @@ inline constexpr int kCheckpointVersion = 1;
 // Throws std::runtime_error if the weights do not match the params, hold a non-finite
 // value (JSON cannot store it), or the file cannot be written. Never leaves a partial file.
 void save_checkpoint(const std::string& path, const Checkpoint& checkpoint);
+// The file's text, with the same checks (for a caller that stages several outputs).
+std::string checkpoint_text(const Checkpoint& checkpoint);
 
 // Throws std::runtime_error with one line naming the file and the offending field.
 Checkpoint load_checkpoint(const std::string& path);
+// The same from the file's text (`path` names it in errors); what the fuzzer calls.
+Checkpoint checkpoint_from_text(const std::string& text, const std::string& path);
 
 // The constraint a network was trained under, kept in checkpoint.extra so the tile can
 // rebuild its fan-in tables:

@@ -187,7 +187,10 @@ void enforce_fanin(std::vector<double>& mag, int rows, int cols, const PairLadde
             });
         const long long excess = static_cast<long long>(sizes.size()) - ladder.fanin;
         if (excess <= 0) continue;
-        auto [t, ties] = keep_threshold(sizes, ladder.fanin, heap);
+        // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+        const auto kept = keep_threshold(sizes, ladder.fanin, heap);
+        const double t = kept.t;
+        long long ties = kept.ties;
         tied.clear();
         for (int c = 0; c < cols; ++c) {
             int below = 0, equal = 0;

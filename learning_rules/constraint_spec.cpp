@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
 namespace qrsim {
@@ -13,10 +14,16 @@ namespace {
 
 constexpr int kMaskCount = 15;     // dynapse2: masks 1..15 over 4 bases
 constexpr int kSharedValueBits = 32;
+// More entries than the largest fan-in table (synapse.fanin <= 65536) cannot realise one
+// weight; the bound also keeps the entry counts far from long long's range.
+constexpr double kMaxEntriesPerWeight = 65536;
 
 // Floating tolerance when asking "is this an integer number of levels": the projection
 // produces weights as integer x level, exact to a few ulps.
 bool near_integer(double x, long long& n) {
+    // Beyond 2^53 no double has a fraction, and beyond 2^63 llround has no result (a huge
+    // weight over a small scale): no entry code is that large anyway.
+    if (!(std::abs(x) < 0x1p53)) return false;
     n = std::llround(x);
     return std::abs(x - static_cast<double>(n)) <= 1e-9 * std::max(1.0, std::abs(x));
 }
@@ -47,6 +54,7 @@ int decompose_into(const GroupQuant& quant, double w, int pre, std::vector<Entry
             for (long long i = 0; i < n; ++i) out->push_back({pre, code});
     };
     if (w == 0) return 0;
+    if (!std::isfinite(w)) return -1;
     const bool negative = w < 0;
     const double a = std::abs(w);
     switch (quant.kind) {
@@ -64,7 +72,7 @@ int decompose_into(const GroupQuant& quant, double w, int pre, std::vector<Entry
         // other ratios step the large count down a few times.
         const auto [large, small] = dynapse1_types(quant, negative);
         const double big = quant.base[large], little = quant.base[small];
-        if (little <= 0) return -1;
+        if (little <= 0 || big <= 0 || !(a / big <= kMaxEntriesPerWeight)) return -1;
         long long n_big = static_cast<long long>(std::floor(a / big + 1e-9));
         for (int tries = 0; n_big >= 0 && tries < 64; --n_big, ++tries) {
             long long n_little;
@@ -82,7 +90,7 @@ int decompose_into(const GroupQuant& quant, double w, int pre, std::vector<Entry
         // s, 2s, 4s, 8s. Bases that leave gaps may need the rest split into two masks.
         const double full = mask_weight(quant, kMaskCount);
         const double unit = *std::min_element(quant.base.begin(), quant.base.end());
-        if (full <= 0 || unit <= 0) return -1;
+        if (full <= 0 || unit <= 0 || !(a / full <= kMaxEntriesPerWeight)) return -1;
         const int sign = negative ? -1 : 1;
         const long long n_full = static_cast<long long>(std::floor(a / full + 1e-9));
         auto one_mask = [&](double rest) {
@@ -176,9 +184,12 @@ double entry_weight(const GroupQuant& quant, int code) {
 
 int decompose(const GroupQuant& quant, double w, int pre, std::vector<EntryCode>& out) {
     const int n = decompose_into(quant, w, pre, &out);
-    if (n < 0)
-        throw std::invalid_argument("decompose: weight " + std::to_string(w) + " is not representable as " +
+    if (n < 0) {
+        char shown[32];  // %g: std::to_string(1e300) would print 300 digits
+        std::snprintf(shown, sizeof shown, "%g", w);
+        throw std::invalid_argument("decompose: weight " + std::string(shown) + " is not representable as " +
                                     to_string(quant.kind) + " entries");
+    }
     return n;
 }
 

@@ -390,6 +390,7 @@ ObsEliminator::ObsEliminator(const Matrix& gram, const Matrix& rhs, double ridge
 double ObsEliminator::cost(int i) const { return w_.row(i).squaredNorm() / hinv_(i, i); }
 
 void ObsEliminator::remove(int i) {
+    if (i < 0 || i >= static_cast<int>(active_.size())) throw std::logic_error("ObsEliminator: no input " + std::to_string(i));
     if (!active_[i]) throw std::logic_error("ObsEliminator: input removed twice");
     const Vector col = hinv_.col(i);
     w_ -= col * (w_.row(i) / col[i]);
@@ -410,6 +411,9 @@ std::vector<int> ObsEliminator::eliminate_to(int target, const std::vector<char>
         double best_cost = kInf;
         for (int i = 0; i < static_cast<int>(active_.size()); ++i)
             if (counted(i) && cost(i) < best_cost) best_cost = cost(i), best = i;
+        // Every cost NaN or inf (weights so large the Gram matrix overflowed): no input
+        // can be chosen, and remove(-1) would write outside the matrices.
+        if (best < 0) throw std::runtime_error("fan-in elimination: the fit's costs are not finite (weights too large)");
         remove(best);
         --remaining;
     }

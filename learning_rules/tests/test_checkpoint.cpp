@@ -10,6 +10,10 @@
 #include <limits>
 #include <random>
 
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 namespace fs = std::filesystem;
 using namespace qrsim;
 
@@ -206,4 +210,67 @@ TEST_CASE("atomic write replaces the file whole and cleans up after a failure", 
 
     CHECK_THROWS_WITH(write_file_atomically(dir.file("no/such/dir/x.json"), "x"),
                       Catch::Matchers::Contains("no/such/dir/x.json"));
+}
+
+TEST_CASE("a checkpoint claiming huge dimensions is refused before any allocation", "[checkpoint][bad_input]") {
+    TempDir dir;
+    nlohmann::json j = nlohmann::json::parse(checkpoint_text(make_checkpoint()));
+    j["params"]["n_rec"] = 50000;  // 2.5e9 recurrent weights = 20 GB if sized from params
+    j["weights"]["w_in"]["rows"] = 50000;
+    using Catch::Matchers::Contains;
+    CHECK_THAT(load_error(dir, j.dump()), Contains("weights.w_in.data has 35 values, expected 350000"));
+    j["params"]["n_rec"] = 20'000'000;  // beyond the bound that keeps n_in + n_rec in an int
+    CHECK_THAT(load_error(dir, j.dump()), Contains("params.n_rec = 20000000 is out of range (0..10000000)"));
+}
+
+TEST_CASE("deep nesting and huge values give short errors, not a stack overflow", "[checkpoint][bad_input]") {
+    TempDir dir;
+    using Catch::Matchers::Contains;
+    const std::string deep = "{\"format\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+    CHECK_THAT(load_error(dir, deep), Contains("nested deeper than 32 levels"));
+    const std::string long_value = "{\"format\": \"" + std::string(1'000'000, 'x') + "\"}";
+    const std::string error = load_error(dir, long_value);
+    CHECK_THAT(error, Contains("format is not \"qrsim-rsnn\""));
+    CHECK(error.size() < 300);
+    CHECK_THAT(load_error(dir, "{\"format\": 1e400}"), Contains("number too large for a double"));
+}
+
+TEST_CASE("only regular files are read as checkpoints", "[checkpoint][bad_input]") {
+    TempDir dir;
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(load_checkpoint("/dev/zero"), Contains("/dev/zero: is a device, not a regular file"));
+    CHECK_THROWS_WITH(load_checkpoint(dir.path.string()), Contains("is a directory"));
+    const std::string fifo = dir.file("fifo");
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK_THROWS_WITH(load_checkpoint(fifo), Contains("is a FIFO"));  // without blocking on it
+}
+
+TEST_CASE("extra.constraint layers are bounded so first + neurons cannot overflow", "[checkpoint][bad_input]") {
+    nlohmann::json extra = {{"constraint",
+                             {{"kind", "uniform"},
+                              {"fanin", 8},
+                              {"groups", {{"hidden", {{"scale", 0.5}}}, {"readout", {{"scale", 0.5}}}}}}}};
+    using Catch::Matchers::Contains;
+    extra["constraint"]["groups"]["layers"] = {{{"first", 2147483600}, {"neurons", 100}, {"scale", 0.5}}};
+    CHECK_THROWS_WITH(constraint_from_extra(extra), Contains("groups.layers[0].first is out of range"));
+    extra["constraint"]["groups"]["layers"] = {{{"first", 0}, {"neurons", "many"}, {"scale", 0.5}}};
+    CHECK_THROWS_WITH(constraint_from_extra(extra), Contains("groups.layers[0].neurons must be an integer"));
+    extra["constraint"]["groups"]["layers"] = {{{"first", 3}, {"neurons", 2}, {"scale", 0.5}}};
+    const CheckpointConstraint c = constraint_from_extra(extra);
+    CHECK(c.layer_of(2) == -1);
+    CHECK(c.layer_of(4) == 0);
+    CHECK(c.layer_of(5) == -1);
+}
+
+TEST_CASE("a killed writer's temporary is removed by the next write, a live one's is kept", "[checkpoint][bad_input]") {
+    TempDir dir;
+    const std::string path = dir.file("r.json");
+    const pid_t dead = ::fork();
+    if (dead == 0) ::_exit(0);
+    ::waitpid(dead, nullptr, 0);
+    write_text(path + ".tmp." + std::to_string(dead), "partial");
+    write_text(path + ".tmp.1", "pid 1 is alive");  // init: never ours to remove
+    write_file_atomically(path, "complete");
+    CHECK(dir.entries() == std::vector<std::string>{"r.json", "r.json.tmp.1"});
+    CHECK(read_text(path) == "complete");
 }
