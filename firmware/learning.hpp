@@ -13,7 +13,7 @@
 // n_rec+n_out-1 the readout units (global id = slot on a single tile). AER address of input
 // channel c is c, of recurrent neuron j is n_in + j.
 //
-// Call order per sample (the same in the SystemC tile and in the standalone host loop):
+// Call order per sample (the tile calls them at its step boundaries, hw_models/tile.hpp):
 //   begin_sample
 //   for t in 0 .. T-1:  trace_step(t)    after the neurons computed step t
 //                       signal_step(t)   after the readout computed y_t

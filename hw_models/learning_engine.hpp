@@ -14,8 +14,8 @@
 // A firmware error (a value too wide, an index outside a memory, a core fault) stops the run
 // with one line naming the hook.
 //
-// Plain C++ (no SystemC): the SystemC tile and the standalone host loop drive the engine
-// through TileAccess; the tile turns the core's busy time into SystemC time.
+// Plain C++ (no SystemC): the SystemC tile drives the engine through TileAccess and turns
+// the core's busy time into SystemC time.
 #pragma once
 
 #include "firmware/learning.hpp"
