@@ -168,8 +168,8 @@ expect 2 'cannot read hw config .*missing\.toml' run --hw "$tmp/missing.toml" --
 sed 's/^pj = 23.*/pj = nan/; 0,/^pj = /s/^pj = .*/pj = nan/' "$src/configs/energy/reckon.toml" >"$tmp/nan_energy.toml"
 expect 2 'nan_energy\.toml: actions\.[a-z_]+\.pj = nan must be a finite number' \
     run --hw "$tmp/hw.toml" --hw-set energy.table="$tmp/nan_energy.toml" --net "$tmp/tile_net.json" --report "$out/r.json"
-grep -v '^\[actions\.fw_op\]' "$src/configs/energy/reckon.toml" >"$tmp/no_action.toml"
-expect 2 "no_action\.toml: .*'fw_op'|no_action\.toml: unknown key|no_action\.toml" \
+grep -v '^\[actions\.core_instr\]' "$src/configs/energy/reckon.toml" >"$tmp/no_action.toml"
+expect 2 "no_action\.toml: .*'core_instr'|no_action\.toml: unknown key|no_action\.toml" \
     run --hw "$tmp/hw.toml" --hw-set energy.table="$tmp/no_action.toml" --net "$tmp/tile_net.json" --report "$out/r.json"
 # SETTING|REGEX: the error must start with "--hw-set SETTING: " and match REGEX.
 for case in 'tile.cores=0|tile\.cores = 0 out of range' 'synapse.fanin=x|synapse\.fanin must be an integer' \
