@@ -495,6 +495,15 @@ TEST_CASE("learning that overruns the step is an error under learn.realtime = er
     chip.enable_learning(make_learn_params(strict.hw, strict.net, strict.p, strict.task->info()));
     SpikeSample sample;
     strict.task->encode(Split::train, 0, sample);
-    CHECK_THROWS_WITH(chip.run_sample(sample, strict.task->info().readout_begin),
-                      Catch::Contains("longer than the step") && Catch::Contains("learn.realtime"));
+    // The message is checked outside Catch's throw matchers (under ASan, matcher temporaries
+    // after a SystemC run were misreported as a stack overflow).
+    std::string what;
+    try {
+        chip.run_sample(sample, strict.task->info().readout_begin);
+    } catch (const std::exception& e) {
+        what = e.what();
+    }
+    std::printf("learn.realtime = error: %s\n", what.c_str());
+    CHECK(what.find("longer than the step") != std::string::npos);
+    CHECK(what.find("learn.realtime") != std::string::npos);
 }
