@@ -245,8 +245,11 @@ double finite_number(const nlohmann::json& j, const std::string& where) {
 int bounded_int(const nlohmann::json& j, const std::string& where, int lo, int hi) {
     const std::string range = " (" + std::to_string(lo) + ".." + std::to_string(hi) + ")";
     if (!j.is_number_integer()) bad_extra(where + " must be an integer" + range);
-    if (j.is_number_unsigned() ? j.get<uint64_t>() > static_cast<uint64_t>(hi)
-                               : j.get<int64_t>() < lo || j.get<int64_t>() > hi)
+    // nlohmann stores every non-negative integer as unsigned: check both bounds there too.
+    const bool out = j.is_number_unsigned()
+                         ? j.get<uint64_t>() > static_cast<uint64_t>(hi) || (lo > 0 && j.get<uint64_t>() < static_cast<uint64_t>(lo))
+                         : j.get<int64_t>() < lo || j.get<int64_t>() > hi;
+    if (out)
         bad_extra(where + " is out of range" + range);
     return static_cast<int>(j.get<int64_t>());
 }

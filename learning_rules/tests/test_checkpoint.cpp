@@ -274,3 +274,17 @@ TEST_CASE("a killed writer's temporary is removed by the next write, a live one'
     CHECK(dir.entries() == std::vector<std::string>{"r.json", "r.json.tmp.1"});
     CHECK(read_text(path) == "complete");
 }
+
+// nlohmann stores non-negative integers as unsigned; their lower bound must still hold
+// (found by fuzz_checkpoint: weight_bits 0 reached a shift by -1).
+TEST_CASE("checkpoint constraint integers below their lower bound are refused", "[checkpoint]") {
+    const auto extra = [](const char* key, int value) {
+        nlohmann::json c = {{"kind", "uniform"}, {"fanin", 8}, {"weight_bits", 4},
+                            {"groups", {{"hidden", {{"scale", 0.125}}}, {"readout", {{"scale", 0.125}}}}}};
+        c[key] = value;
+        return nlohmann::json{{"constraint", c}};
+    };
+    CHECK_THROWS_WITH(qrsim::constraint_from_extra(extra("weight_bits", 0)), Catch::Contains("weight_bits is out of range (2..16)"));
+    CHECK_THROWS_WITH(qrsim::constraint_from_extra(extra("weight_bits", 1)), Catch::Contains("weight_bits is out of range (2..16)"));
+    CHECK_NOTHROW(qrsim::constraint_from_extra(extra("weight_bits", 2)));
+}
