@@ -16,9 +16,6 @@ inline int32_t decay_trace(int32_t x, const Decay& d, const LearnParams& p, Lfsr
     return static_cast<int32_t>(decay(x, d, p.leak, p.trace_rounding, lfsr));
 }
 
-inline uint32_t hidden_index(const LearnParams& p, uint32_t slot) { return slot * p.K; }
-inline uint32_t address_index(const LearnParams& p, uint32_t slot) { return (p.n_slots() + slot) * p.K; }
-
 // Learned rows: hidden slots [0, n_rec) when `hidden`, readout slots [n_rec, n_slots) when `readout`.
 inline bool row_learned(const LearnParams& p, uint32_t slot, bool hidden) {
     return slot < p.n_rec ? hidden : p.learn_readout != 0;
@@ -27,15 +24,67 @@ inline bool row_learned(const LearnParams& p, uint32_t slot, bool hidden) {
 // What an update multiplies by the learning rate: the gradient, or its sign in sign mode.
 inline int64_t update_drive(const LearnParams& p, int64_t g) { return p.update == update_sign ? (g > 0) - (g < 0) : g; }
 
-// -(g x mult) >> shift, stochastic, in hidden LSBs; +-1 at most in stochastic mode.
+// -(g x mult) >> shift, stochastically rounded to hidden LSBs: unbiased, so the expected
+// step is the float SGD step however far below one LSB it is.
 inline int64_t step_of(LearnContext& c, int64_t g, int32_t mult, uint8_t shift) {
-    int64_t dh = shift_round(-update_drive(*c.p, g) * mult, shift, round_stochastic, c.lfsr.next());
-    if (c.p->update == update_stochastic) dh = dh > 1 ? 1 : (dh < -1 ? -1 : dh);
-    return dh;
+    return shift_round(-update_drive(*c.p, g) * mult, shift, round_stochastic, c.lfsr.next());
 }
 
 // Where the moments of accumulator i live (adam).
 inline uint32_t moment_r_index(const LearnParams& p) { return p.n_slots() * p.K + p.n_out; }
+
+// Block-scaled accumulators: the shared exponent of slot's row (slot n_slots: the biases).
+inline uint32_t exponent_index(const LearnParams& p, uint32_t slot) { return p.n_slots() * p.K + p.n_out + slot; }
+constexpr int32_t kMaxExponent = 63;  // 6 bits
+
+// acc[0, n) += g, acc already read. Narrow accumulators hold a row's sum as mantissas x
+// 2^exponent: contributions are scaled down by the exponent (stochastic rounding, so small
+// ones survive in expectation) and the whole row halves whenever an entry would overflow.
+// A row's largest gradients keep their precision, as in block floating point.
+void accumulate_row(LearnContext& c, uint32_t slot, uint32_t n, int32_t* acc, const int32_t* g) {
+    const LearnParams& p = *c.p;
+    if (!p.block_scaled()) {
+        for (uint32_t e = 0; e < n; ++e) acc[e] = sat_add(acc[e], g[e], p.acc_bits);
+        return;
+    }
+    int32_t ex;
+    hal_read(c, lmem_accum, exponent_index(p, slot), 1, &ex);
+    const int64_t limit = max_signed(p.acc_bits);
+    int64_t worst = 0;
+    for (uint32_t e = 0; e < n; ++e) {
+        int64_t x = g[e];
+        if (x != 0 && ex > 0) x = shift_round(x, ex, round_stochastic, c.lfsr.next());
+        const int64_t s = sat_signed(int64_t{acc[e]} + x, 32);
+        acc[e] = static_cast<int32_t>(s);
+        worst = s < 0 ? (-s > worst ? -s : worst) : (s > worst ? s : worst);
+    }
+    const int32_t ex0 = ex;
+    while (worst > limit && ex < kMaxExponent) {
+        worst = 0;
+        for (uint32_t e = 0; e < n; ++e) {
+            if (acc[e] != 0) acc[e] = static_cast<int32_t>(shift_round(acc[e], 1, round_stochastic, c.lfsr.next()));
+            const int64_t a = acc[e] < 0 ? -int64_t{acc[e]} : acc[e];
+            if (a > worst) worst = a;
+        }
+        ++ex;
+    }
+    for (uint32_t e = 0; e < n; ++e) acc[e] = sat_signed(acc[e], p.acc_bits);
+    if (ex != ex0) hal_write(c, lmem_accum, exponent_index(p, slot), 1, &ex);
+}
+
+// The accumulated gradient of entry e from its mantissa and the row's exponent.
+inline int64_t accumulated(int32_t acc, int32_t ex) { return int64_t{acc} * (int64_t{1} << ex); }
+
+// Reads the row's exponent and clears it (the apply consumed the sum); 0 without block scaling.
+int32_t take_exponent(LearnContext& c, uint32_t slot) {
+    const LearnParams& p = *c.p;
+    if (!p.block_scaled()) return 0;
+    int32_t ex;
+    hal_read(c, lmem_accum, exponent_index(p, slot), 1, &ex);
+    const int32_t zero = 0;
+    if (ex != 0) hal_write(c, lmem_accum, exponent_index(p, slot), 1, &zero);
+    return ex;
+}
 
 // The step of one accumulated parameter in hidden (or bias) LSBs: SGD or sign from G, or
 // Adam from its moments (m, r: updated here).
@@ -62,18 +111,18 @@ void apply_rows(LearnContext& c, bool hidden, bool apply) {
     for (uint32_t slot = 0; slot < p.n_slots(); ++slot) {
         if (!row_learned(p, slot, hidden)) continue;
         const bool readout = slot >= p.n_rec;
-        hal_read(c, lmem_hidden, hidden_index(p, slot), p.K, h);
-        hal_read(c, lmem_hidden, address_index(p, slot), p.K, addr);
+        qr_load_row(c, l, slot, h, addr, c.s.row_f);
         if (adam) {
             hal_read(c, lmem_moments, slot * p.K, p.K, m);
             hal_read(c, lmem_moments, R + slot * p.K, p.K, r);
         }
         if (apply) {
             hal_read(c, lmem_accum, slot * p.K, p.K, acc);
+            const int32_t ex = take_exponent(c, slot);
             for (uint32_t e = 0; e < p.K; ++e) {
                 if (acc[e] == 0 && !adam) continue;  // Adam's moments move without gradient too
                 qr_update(c, l, slot, e, h, addr,
-                          apply_step(c, acc[e], m[e], r[e], corr, readout ? p.readout_lr_mult : p.lr_mult,
+                          apply_step(c, accumulated(acc[e], ex), m[e], r[e], corr, readout ? p.readout_lr_mult : p.lr_mult,
                                      readout ? p.readout_lr_shift : p.lr_shift),
                           !redraw);
                 acc[e] = 0;
@@ -83,8 +132,7 @@ void apply_rows(LearnContext& c, bool hidden, bool apply) {
         const bool syn_row = !readout && p.placement == place_synapse;
         if (syn_row) hal_read(c, lmem_syn, slot * p.K, p.K, syn);
         const uint32_t moved = qr_rewire_row(c, l, slot, h, addr, syn_row ? syn : nullptr, adam ? c.s.row_e : nullptr);
-        if (apply || moved) hal_write(c, lmem_hidden, hidden_index(p, slot), p.K, h);
-        if (moved) hal_write(c, lmem_hidden, address_index(p, slot), p.K, addr);
+        if (apply || moved) qr_store_row(c, l, slot, h, moved ? addr : nullptr, c.s.row_f);
         if (syn_row && moved) hal_write(c, lmem_syn, slot * p.K, p.K, syn);
         if (redraw) {
             hal_read(c, lmem_cam, slot * p.K, p.K, c.s.row_f);
@@ -100,13 +148,14 @@ void apply_rows(LearnContext& c, bool hidden, bool apply) {
         int32_t* b = c.s.out;
         int32_t* gb = c.s.out + p.n_out;
         hal_read(c, lmem_accum, base, p.n_out, gb);
+        const int32_t ex = take_exponent(c, p.n_slots());
         hal_read(c, lmem_bias, p.n_rec, p.n_out, b);
         if (adam) {
             hal_read(c, lmem_moments, base, p.n_out, m);
             hal_read(c, lmem_moments, R + base, p.n_out, r);
         }
         for (uint32_t k = 0; k < p.n_out; ++k) {
-            b[k] = sat_signed(b[k] + apply_step(c, gb[k], m[k], r[k], corr, p.bias_lr_mult, p.bias_lr_shift),
+            b[k] = sat_signed(b[k] + apply_step(c, accumulated(gb[k], ex), m[k], r[k], corr, p.bias_lr_mult, p.bias_lr_shift),
                               p.lif.v_bits);
             gb[k] = 0;
         }
@@ -130,19 +179,21 @@ void learn_init(LearnContext& c, bool hidden) {
     int32_t* h = c.s.row_a;
     int32_t* addr = c.s.row_b;
     int32_t* zero = c.s.row_d;
+    const QrLimits l = qr_limits(p);
     for (uint32_t e = 0; e < p.K; ++e) zero[e] = 0;
     for (uint32_t slot = 0; slot < p.n_slots(); ++slot) {
         if (!row_learned(p, slot, hidden)) continue;
         hal_read(c, lmem_cam, slot * p.K, p.K, cam);
         qr_init_row(c, slot, cam, h, addr);
-        hal_write(c, lmem_hidden, hidden_index(p, slot), p.K, h);
-        hal_write(c, lmem_hidden, address_index(p, slot), p.K, addr);
+        qr_store_row(c, l, slot, h, addr, c.s.row_f);
         if (p.accumulates()) hal_write(c, lmem_accum, slot * p.K, p.K, zero);
         if (p.update == update_adam) {
             hal_write(c, lmem_moments, slot * p.K, p.K, zero);
             hal_write(c, lmem_moments, moment_r_index(p) + slot * p.K, p.K, zero);
         }
     }
+    if (p.block_scaled())
+        for (uint32_t slot = 0; slot <= p.n_slots(); ++slot) hal_write(c, lmem_accum, exponent_index(p, slot), 1, zero);
     c.beta1_t = c.beta2_t = kAdamOneQ30;
     if (p.accumulates() && p.learn_bias) {
         for (uint32_t k = 0; k < p.n_out; ++k) c.s.out[k] = 0;
@@ -160,8 +211,7 @@ void learn_finish(LearnContext& c, bool hidden) {
     const QrLimits l = qr_limits(p);
     for (uint32_t slot = 0; slot < p.n_slots(); ++slot) {
         if (!row_learned(p, slot, hidden)) continue;
-        hal_read(c, lmem_hidden, hidden_index(p, slot), p.K, c.s.row_a);
-        hal_read(c, lmem_hidden, address_index(p, slot), p.K, c.s.row_b);
+        qr_load_row(c, l, slot, c.s.row_a, c.s.row_b, c.s.row_f);
         hal_read(c, lmem_cam, slot * p.K, p.K, c.s.row_f);
         qr_write_row(c, l, slot, c.s.row_a, c.s.row_b, c.s.row_f, false);
     }
@@ -220,7 +270,7 @@ void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int3
     if (p.accumulates()) {
         int32_t* acc = c.s.row_d;
         hal_read(c, lmem_accum, slot * p.K, p.K, acc);
-        for (uint32_t e = 0; e < p.K; ++e) acc[e] = sat_add(acc[e], g[e], p.acc_bits);
+        accumulate_row(c, slot, p.K, acc, g);
         hal_write(c, lmem_accum, slot * p.K, p.K, acc);
         return;
     }
@@ -234,7 +284,7 @@ void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int3
         qr_update(c, l, slot, e, h, addr, dh);
         changed = true;
     }
-    if (changed) hal_write(c, lmem_hidden, hidden_index(p, slot), p.K, h);
+    if (changed) qr_store_row(c, l, slot, h, nullptr, c.s.row_f);
 }
 
 void readout_signal_step(LearnContext& c, const int32_t* err) {
@@ -244,11 +294,11 @@ void readout_signal_step(LearnContext& c, const int32_t* err) {
     int32_t* h = c.s.row_a;
     int32_t* addr = c.s.row_b;
     int32_t* g = c.s.row_c;
+    const QrLimits l = qr_limits(p);
     for (uint32_t k = 0; k < p.n_out; ++k) {
         const uint32_t slot = p.n_rec + k;
         if (p.learn_readout && err[k] != 0) {
-            hal_read(c, lmem_hidden, hidden_index(p, slot), p.K, h);
-            hal_read(c, lmem_hidden, address_index(p, slot), p.K, addr);
+            qr_load_row(c, l, slot, h, addr, c.s.row_f);
             for (uint32_t e = 0; e < p.K; ++e)
                 g[e] = static_cast<int32_t>(
                     shift_round(int64_t{err[k]} * zbar[addr[e] - p.n_in], p.acc_shift, round_nearest, 0));
@@ -257,10 +307,7 @@ void readout_signal_step(LearnContext& c, const int32_t* err) {
         if (p.learn_bias) {
             const int64_t gb = shift_round(int64_t{err[k]} * c.one_bar, p.acc_shift, round_nearest, 0);
             if (p.accumulates()) {
-                int32_t acc;
-                hal_read(c, lmem_accum, p.n_slots() * p.K + k, 1, &acc);
-                acc = sat_add(acc, static_cast<int32_t>(gb), p.acc_bits);
-                hal_write(c, lmem_accum, p.n_slots() * p.K + k, 1, &acc);
+                c.s.out[k] = static_cast<int32_t>(gb);  // y is spent: the biases accumulate as one row below
             } else {
                 int32_t b;
                 hal_read(c, lmem_bias, slot, 1, &b);
@@ -269,6 +316,12 @@ void readout_signal_step(LearnContext& c, const int32_t* err) {
                 hal_write(c, lmem_bias, slot, 1, &b);
             }
         }
+    }
+    if (p.learn_bias && p.accumulates()) {
+        int32_t* acc = c.s.neuron_a;  // n_slots >= n_out words, free until the learning signals
+        hal_read(c, lmem_accum, p.n_slots() * p.K, p.n_out, acc);
+        accumulate_row(c, p.n_slots(), p.n_out, acc, c.s.out);
+        hal_write(c, lmem_accum, p.n_slots() * p.K, p.n_out, acc);
     }
 }
 
@@ -335,7 +388,7 @@ void eprop_trace_step(LearnContext& c, uint16_t) {
         int32_t* ebar = c.s.row_c;
         const int shift = p.psi_bits + p.eps_frac - p.bar_frac;
         for (uint32_t j = 0; j < N; ++j) {
-            hal_read(c, lmem_hidden, address_index(p, j), p.K, addr);
+            qr_load_addresses(c, j, addr, c.s.row_f);
             hal_read(c, lmem_syn, j * p.K, p.K, ebar);
             const int64_t psi = v[j];
             for (uint32_t e = 0; e < p.K; ++e) {
@@ -397,11 +450,11 @@ void eprop_signal_step(LearnContext& c, uint16_t t) {
     int32_t* h = c.s.row_a;
     int32_t* addr = c.s.row_b;
     int32_t* g = c.s.row_c;
+    const QrLimits l = qr_limits(p);
     for (uint32_t j = 0; j < N; ++j) {
         if (L[j] == 0) continue;
         if (p.placement == place_presynaptic && psibar[j] == 0) continue;
-        hal_read(c, lmem_hidden, hidden_index(p, j), p.K, h);
-        hal_read(c, lmem_hidden, address_index(p, j), p.K, addr);
+        qr_load_row(c, l, j, h, addr, c.s.row_f);
         if (p.placement == place_synapse) {
             hal_read(c, lmem_syn, j * p.K, p.K, g);
             for (uint32_t e = 0; e < p.K; ++e)
@@ -428,11 +481,13 @@ uint64_t learn_memory_bits(const LearnParams& p, uint8_t mem, bool hidden) {
             // psibar (presynaptic placement) and a 4-bit copy of the refractory counter
             return hidden ? N * ((p.placement == place_presynaptic ? p.bar_bits : 0) + 4u) : 0;
         case lmem_syn: return hidden && p.placement == place_synapse ? N * K * p.bar_bits : 0;
-        case lmem_hidden: return rows * K * (p.hidden_bits + p.layout.address_bits);
+        case lmem_hidden:
+            return rows * K * (p.hidden_in_cam() ? p.hidden_frac : p.hidden_bits + p.layout.address_bits);
         case lmem_accum:
-            return p.accumulates() ? rows * K * p.acc_bits + (p.learn_bias ? p.n_out * p.acc_bits : 0) : 0;
-        case lmem_moments:
-            return p.update == update_adam ? 2 * (rows * K * p.acc_bits + (p.learn_bias ? p.n_out * p.acc_bits : 0)) : 0;
+            if (!p.accumulates()) return 0;
+            return rows * K * p.acc_bits + (p.learn_bias ? p.n_out * p.acc_bits : 0) +
+                   (p.block_scaled() ? (rows + (p.learn_bias ? 1 : 0)) * 6u : 0);  // 6-bit row exponents
+        case lmem_moments: return p.update == update_adam ? 2 * (rows * K + (p.learn_bias ? p.n_out : 0)) * 32u : 0;
         default: return 0;
     }
 }

@@ -55,8 +55,14 @@ constexpr int64_t shift_round(int64_t x, int shift, Rounding rounding, uint32_t 
     if (rounding == round_nearest) {
         offset = int64_t{1} << (shift - 1);
     } else if (rounding == round_stochastic) {
-        const uint64_t mask = shift >= 32 ? 0xFFFFFFFFull : ((uint64_t{1} << shift) - 1);
-        offset = static_cast<int64_t>(random & mask);
+        // One 32-bit draw covers 32 fraction bits: beyond them x is floored first (a bias of
+        // at most 2^-32 LSB). Without that, a draw below 2^32 against a 2^shift step rounded
+        // every negative x down and every positive x to 0 (learning rates of 2^-40).
+        if (shift > 32) {
+            x >>= shift - 32;
+            shift = 32;
+        }
+        offset = static_cast<int64_t>(random & (shift == 32 ? 0xFFFFFFFFull : ((uint64_t{1} << shift) - 1)));
     }
     // >> of a negative int64 is arithmetic (floor) on every compiler we target; C++20 makes
     // it normative and gcc has always done it.

@@ -47,6 +47,7 @@ enum LearnMem : uint8_t {
     lmem_post,       // RW per hidden neuron: psibar [0, n_rec), refractory of the last step [n_rec, 2 n_rec)
     lmem_syn,        // RW per-synapse traces: ebar at slot * K + entry
     lmem_hidden,     // RW per entry: h at slot * K + entry, its address at S K + slot * K + entry
+                     //    (h in the CAM, LearnParams::hidden_in_cam: h's fraction at slot * K + entry only)
     lmem_accum,      // RW update accumulators: slot * K + entry; bias of readout k at S K + k
     lmem_moments,    // RW adam: first moment m at the accumulator's index i, RMS r at (S K + n_out) + i
     lmem_count_
@@ -58,7 +59,9 @@ struct Hal {
     void (*write)(void* ctx, uint8_t mem, uint32_t index, uint32_t count, const int32_t* src);
     // Checked CAM writes through the tile's interface; 0 = accepted, else refused.
     int (*write_entry)(void* ctx, uint32_t slot, uint32_t entry, int32_t address, int32_t code);
-    int (*clear_entry)(void* ctx, uint32_t slot, uint32_t entry);
+    // A dormant entry: the valid bit off, the tag kept (`address`: where it connects once a
+    // code makes it active again), so the fan-in table itself remembers it.
+    int (*clear_entry)(void* ctx, uint32_t slot, uint32_t entry, int32_t address);
     uint32_t (*event_count)(void* ctx);
 };
 
@@ -71,6 +74,8 @@ enum TracePlacement : uint8_t { place_presynaptic = 0, place_synapse = 1 };
 // adam: the float trainer's own optimiser (Kingma & Ba 2015) in integers: per entry the
 // accumulators plus a first moment and an RMS, applied every `batch` samples.
 enum UpdateMode : uint8_t { update_stochastic = 0, update_accumulate = 1, update_sign = 2, update_adam = 3 };
+// Where the hidden parameters live (firmware/quantized_rewiring.hpp).
+enum HiddenStore : uint8_t { store_cam = 0, store_shadow = 1 };
 enum FeedbackMode : uint8_t { feedback_symmetric = 0, feedback_random = 1 };
 enum PsiShape : uint8_t { psi_pwc5 = 0, psi_linear = 1 };
 
@@ -117,8 +122,13 @@ struct LearnParams {
     // (the float QR trainer's forward pass; 1) or the nearest code (0). `finish` writes the
     // nearest codes for inference either way.
     uint8_t stochastic_weights = 0;
+    uint8_t hidden_store = store_cam;
 
     bool accumulates() const { return update != update_stochastic; }
+    // h lives in the CAM (code, tag) plus hidden_frac bits per entry: firmware/quantized_rewiring.hpp.
+    bool hidden_in_cam() const { return hidden_store == store_cam; }
+    // Accumulators narrower than 32 bits are block-scaled: a shared exponent per row.
+    bool block_scaled() const { return accumulates() && acc_bits < 32; }
     bool redraws_codes() const { return accumulates() && stochastic_weights; }
     uint32_t n_addresses() const { return static_cast<uint32_t>(n_in) + n_rec; }
     uint32_t n_slots() const { return static_cast<uint32_t>(n_rec) + n_out; }

@@ -14,6 +14,11 @@
 // gradient); the rewiring hook moves a dormant entry to a new presynaptic address drawn by
 // the LFSR with probability 2^-rewire_shift per update (DEEP R's random exploration), h = 0.
 // Writes go through the Hal's checked interface and only when the code changed.
+// Where h lives (LearnParams::hidden_in_cam): the accumulating modes keep h and the address
+// in learning memory (hidden_bits + address_bits per entry, a shadow copy of the CAM). The
+// stochastic mode keeps them in the CAM itself: the code is h's integer part and a dormant
+// entry keeps its tag with the valid bit off, so only h's part below one code step
+// (hidden_frac bits, possibly none) is learning memory. Both hold the same h exactly.
 // Codes: uniform +-cmax (2^(b-1) - 1), dynapse2 sign x mask with bases s, 2s, 4s, 8s so mask m
 // weighs m s (cmax 15). dynapse1 (typed counts) is not supported on chip.
 #pragma once
@@ -69,9 +74,64 @@ inline int32_t qr_random_address(LearnContext& c, uint32_t slot) {
     return static_cast<int32_t>(a >= p.n_in + slot ? a + 1 : a);
 }
 
-// Writes entry e's CAM state for code (clear when 0) through the checked interface.
+// h's part below its code, hidden_frac-bit signed: h - code 2^hf in magnitude (code != 0;
+// the sign is the code's), h itself for a dormant entry.
+inline int32_t qr_fraction(int32_t h, const QrLimits& l) {
+    const int32_t code = qr_code(h, l);
+    if (code == 0) return h;
+    return (h < 0 ? -h : h) - ((code < 0 ? -code : code) << l.hf);
+}
+inline int32_t qr_compose(int32_t code, int32_t fraction, const QrLimits& l) {
+    if (code == 0) return fraction;
+    const int32_t magnitude = ((code < 0 ? -code : code) << l.hf) + fraction;
+    return code < 0 ? -magnitude : magnitude;
+}
+
+inline uint32_t qr_hidden_index(const LearnParams& p, uint32_t slot) { return slot * p.K; }
+inline uint32_t qr_address_index(const LearnParams& p, uint32_t slot) { return (p.n_slots() + slot) * p.K; }
+
+// The addresses of a row's entries (`cam`: K words of working memory).
+inline void qr_load_addresses(LearnContext& c, uint32_t slot, int32_t* addr, int32_t* cam) {
+    const LearnParams& p = *c.p;
+    if (!p.hidden_in_cam()) return hal_read(c, lmem_hidden, qr_address_index(p, slot), p.K, addr);
+    hal_read(c, lmem_cam, slot * p.K, p.K, cam);
+    for (uint32_t e = 0; e < p.K; ++e) addr[e] = entry_address(p.layout, static_cast<uint32_t>(cam[e]));
+}
+
+// h and the addresses of a row (`work`: K words of working memory).
+inline void qr_load_row(LearnContext& c, const QrLimits& l, uint32_t slot, int32_t* h, int32_t* addr, int32_t* work) {
+    const LearnParams& p = *c.p;
+    if (!p.hidden_in_cam()) {
+        hal_read(c, lmem_hidden, qr_hidden_index(p, slot), p.K, h);
+        return hal_read(c, lmem_hidden, qr_address_index(p, slot), p.K, addr);
+    }
+    if (l.hf > 0) hal_read(c, lmem_hidden, qr_hidden_index(p, slot), p.K, h);
+    hal_read(c, lmem_cam, slot * p.K, p.K, work);
+    for (uint32_t e = 0; e < p.K; ++e) {
+        const uint32_t entry = static_cast<uint32_t>(work[e]);
+        addr[e] = entry_address(p.layout, entry);
+        const int32_t code = entry_is_valid(p.layout, entry) ? entry_code(p.layout, entry) : 0;
+        h[e] = qr_compose(code, l.hf > 0 ? h[e] : 0, l);
+    }
+}
+
+// Stores a row's h (its codes are in the CAM already) and, in shadow form, its addresses.
+inline void qr_store_row(LearnContext& c, const QrLimits& l, uint32_t slot, const int32_t* h, const int32_t* addr,
+                         int32_t* work) {
+    const LearnParams& p = *c.p;
+    if (!p.hidden_in_cam()) {
+        hal_write(c, lmem_hidden, qr_hidden_index(p, slot), p.K, h);
+        if (addr) hal_write(c, lmem_hidden, qr_address_index(p, slot), p.K, addr);
+        return;
+    }
+    if (l.hf == 0) return;
+    for (uint32_t e = 0; e < p.K; ++e) work[e] = qr_fraction(h[e], l);
+    hal_write(c, lmem_hidden, qr_hidden_index(p, slot), p.K, work);
+}
+
+// Writes entry e's CAM state for code (dormant when 0) through the checked interface.
 inline void qr_commit(LearnContext& c, uint32_t slot, uint32_t e, int32_t address, int32_t code) {
-    const int rc = code == 0 ? c.hal->clear_entry(c.hal->ctx, slot, e)
+    const int rc = code == 0 ? c.hal->clear_entry(c.hal->ctx, slot, e, address)
                              : c.hal->write_entry(c.hal->ctx, slot, e, address, code);
     if (rc != 0) ++c.refused;
 }
@@ -120,6 +180,7 @@ inline uint32_t qr_rewire_row(LearnContext& c, const QrLimits& l, uint32_t slot,
         if ((c.lfsr.next() & mask) != 0) continue;
         h[e] = 0;
         addr[e] = qr_random_address(c, slot);
+        if (p.hidden_in_cam()) qr_commit(c, slot, e, addr[e], 0);  // the dormant tag moves
         if (syn) syn[e] = 0;
         if (moments) moments[e] = moments[p.K + e] = 0;
         ++moved;
@@ -129,7 +190,8 @@ inline uint32_t qr_rewire_row(LearnContext& c, const QrLimits& l, uint32_t slot,
 
 // Hidden parameters of one row from the CAM as loaded: active entries start at their code
 // (h = code 2^hidden_frac), empty entries become dormant at a random address. A loaded
-// entry of code 0 (uniform) is cleared: the projection's dormant state.
+// entry of code 0 (uniform) is cleared: the projection's dormant state. With h in the CAM
+// every dormant entry's tag is written.
 inline void qr_init_row(LearnContext& c, uint32_t slot, const int32_t* cam, int32_t* h, int32_t* addr) {
     const LearnParams& p = *c.p;
     for (uint32_t e = 0; e < p.K; ++e) {
@@ -137,10 +199,11 @@ inline void qr_init_row(LearnContext& c, uint32_t slot, const int32_t* cam, int3
         if (entry_is_valid(p.layout, entry)) {
             h[e] = entry_code(p.layout, entry) * (int32_t{1} << p.hidden_frac);
             addr[e] = entry_address(p.layout, entry);
-            if (h[e] == 0 && c.hal->clear_entry(c.hal->ctx, slot, e) != 0) ++c.refused;
+            if (h[e] == 0) qr_commit(c, slot, e, addr[e], 0);
         } else {
             h[e] = 0;
             addr[e] = qr_random_address(c, slot);
+            if (p.hidden_in_cam()) qr_commit(c, slot, e, addr[e], 0);
         }
     }
 }

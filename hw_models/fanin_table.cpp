@@ -41,10 +41,14 @@ void FaninTable::write(int slot, int entry, int32_t address, int32_t code) {
     dirty_ = true;
 }
 
-void FaninTable::clear(int slot, int entry) {
+void FaninTable::clear(int slot, int entry, int32_t address) {
     if (slot < 0 || slot >= slots_ || entry < 0 || entry >= fanin_)
         refuse(slot, "clear of entry " + std::to_string(entry) + " outside [0, " + std::to_string(fanin_ - 1) + "]");
-    entries_[static_cast<size_t>(slot) * fanin_ + entry] = 0;
+    if (!fw::address_valid(layout_, address))
+        refuse(slot, "dormant entry " + std::to_string(entry) + " with address " + std::to_string(address) +
+                         " outside the " + std::to_string(layout_.address_bits) + "-bit tag");
+    const int cb = fw::code_bits(layout_.kind, layout_.weight_bits);
+    entries_[static_cast<size_t>(slot) * fanin_ + entry] = static_cast<uint32_t>(address) << cb;
     dirty_ = true;
 }
 

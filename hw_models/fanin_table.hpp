@@ -28,7 +28,8 @@ public:
 
     // Checked writes. `slot` is the tile-local neuron; entry in [0, K).
     void write(int slot, int entry, int32_t address, int32_t code);
-    void clear(int slot, int entry);
+    // Turns an entry dormant: valid bit off, the tag `address` kept (checked like a write).
+    void clear(int slot, int entry, int32_t address = 0);
     // Writes the first free entry; refuses when all K are in use.
     void append(int slot, int32_t address, int32_t code);
 

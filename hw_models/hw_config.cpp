@@ -234,6 +234,7 @@ HwConfigRaw read_raw(const toml::table& root, const std::string& origin) {
         m.string("rule", r.learn_rule);
         m.string("update", r.learn_update);
         m.string("weight_rounding", r.learn_weight_rounding);
+        m.string("hidden_store", r.learn_hidden_store);
         m.string("feedback", r.learn_feedback);
         m.string("pseudo_derivative", r.learn_pseudo_derivative);
         m.string("trace_rounding", r.learn_trace_rounding);
@@ -341,6 +342,13 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     l.weight_rounding = choice<std::string>(r.learn_weight_rounding, l.weight_rounding,
                                             {{"stochastic", "stochastic"}, {"nearest", "nearest"}}, o,
                                             "learn.weight_rounding");
+    // Fresh stochastic codes in the CAM are not h's integer part: h needs its shadow copy.
+    const std::string store_default = l.weight_rounding == "stochastic" ? "shadow" : l.hidden_store;
+    l.hidden_store = choice<std::string>(r.learn_hidden_store, store_default, {{"cam", "cam"}, {"shadow", "shadow"}}, o,
+                                         "learn.hidden_store");
+    if (l.hidden_store == "cam" && l.weight_rounding == "stochastic")
+        throw ConfigError(o + ": learn.hidden_store = \"cam\" needs learn.weight_rounding = \"nearest\" (the CAM then holds "
+                          "h's nearest code); with stochastic weight rounding use hidden_store = \"shadow\"");
     l.feedback = choice<std::string>(r.learn_feedback, l.feedback, {{"random", "random"}, {"symmetric", "symmetric"}}, o,
                                      "learn.feedback");
     l.pseudo_derivative = choice<std::string>(r.learn_pseudo_derivative, l.pseudo_derivative,
@@ -351,7 +359,7 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     l.psi_bits = static_cast<int>(ranged(r.learn_psi_bits, l.psi_bits, 1, 15, o, "learn.psi_bits"));
     l.signal_bits = static_cast<int>(ranged(r.learn_signal_bits, l.signal_bits, 4, 24, o, "learn.signal_bits"));
     l.hidden_bits = static_cast<int>(ranged(r.learn_hidden_bits, l.hidden_bits, 4, 24, o, "learn.hidden_bits"));
-    l.acc_bits = static_cast<int>(ranged(r.learn_acc_bits, l.acc_bits, 8, 32, o, "learn.acc_bits"));
+    l.acc_bits = static_cast<int>(ranged(r.learn_acc_bits, l.acc_bits, 2, 32, o, "learn.acc_bits"));
     l.batch = static_cast<int>(ranged(r.learn_batch, l.batch, 1, 65535, o, "learn.batch"));
     l.rewire_shift = static_cast<int>(ranged(r.learn_rewire_shift, l.rewire_shift, 0, 16, o, "learn.rewire_shift"));
     l.seed = static_cast<uint32_t>(ranged(r.learn_seed, l.seed, 0, 0xFFFFFFFFll, o, "learn.seed"));

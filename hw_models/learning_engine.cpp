@@ -2,6 +2,7 @@
 
 #include "firmware/core_map.hpp"
 #include "firmware/eprop_kernels.hpp"
+#include "firmware/quantized_rewiring.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -30,14 +31,13 @@ void to_mult_shift(double f, int32_t& mult, uint8_t& shift) {
     shift = static_cast<uint8_t>(s);
 }
 
-// The weight of code 1 of a group, in float weight units.
+}  // namespace
+
 double unit_weight(const GroupLut& g, const HwConfig& hw) {
     const int32_t lsb = static_cast<int32_t>(fw::code_weight(g.kind, g.weight_bits, g.stored.data(), 1));
     if (lsb <= 0) throw std::runtime_error("learn: the weight of code 1 must be positive (LUT value " + std::to_string(lsb) + ")");
     return std::ldexp(static_cast<double>(lsb), -hw.membrane_frac_bits);
 }
-
-}  // namespace
 
 fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, const RsnnParams& params,
                                   const TaskInfo& info, double lr_scale) {
@@ -98,7 +98,8 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     p.acc_bits = static_cast<uint8_t>(L.acc_bits);
     const int cmax = fw::code_max(p.layout.kind, p.layout.weight_bits);
     const int hf = L.hidden_bits - 1 - ceil_log2(cmax + 1.0);
-    if (hf < 1)
+    // With h in the CAM (stochastic) the fraction may be empty: updates round to whole codes.
+    if (hf < (L.update == "stochastic" ? 0 : 1))
         throw std::runtime_error(o + ": learn.hidden_bits = " + std::to_string(L.hidden_bits) + " leaves no fraction below one weight code (codes up to " +
                                  std::to_string(cmax) + " need at least " + std::to_string(ceil_log2(cmax + 1.0) + 2) + ")");
     p.hidden_frac = static_cast<uint8_t>(hf);
@@ -113,7 +114,7 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     const double max_b = p.feedback == fw::feedback_symmetric ? 2.0 * max_lut : 127.0;
     p.signal_shift = static_cast<uint8_t>(std::max(0, ceil_log2(max_b) + 16 - (L.signal_bits - 1)));
     const int acc_shift = p.accumulates()
-                              ? (L.signal_bits - 1) + (bar_bits - 1) + ceil_log2(double(W) * L.batch) - (L.acc_bits - 1)
+                              ? (L.signal_bits - 1) + (bar_bits - 1) + ceil_log2(double(W) * L.batch) - 31
                               : L.signal_bits + bar_bits - 2 - 30;
     p.acc_shift = static_cast<uint8_t>(std::max(0, acc_shift));
 
@@ -146,6 +147,7 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     to_mult_shift(bias_rate * lr_scale, p.bias_lr_mult, p.bias_lr_shift);
     p.learn_hidden = p.learn_readout = p.learn_bias = 1;
     p.stochastic_weights = L.weight_rounding == "stochastic";
+    p.hidden_store = L.hidden_store == "shadow" ? fw::store_shadow : fw::store_cam;
     return p;
 }
 
@@ -192,15 +194,19 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
     mem_[fw::lmem_pre].assign(2 * A + N, 0);
     mem_[fw::lmem_post].assign(2 * N, 0);
     mem_[fw::lmem_syn].assign(params_.placement == fw::place_synapse ? N * K : 0, 0);
-    mem_[fw::lmem_hidden].assign(2 * S * K, 0);
-    mem_[fw::lmem_accum].assign(S * K + params_.n_out, 0);
+    mem_[fw::lmem_hidden].assign(params_.hidden_in_cam() ? (params_.hidden_frac > 0 ? S * K : 0) : 2 * S * K, 0);
+    mem_[fw::lmem_accum].assign(S * K + params_.n_out + (params_.block_scaled() ? S + 1 : 0), 0);
     mem_[fw::lmem_moments].assign(params_.update == fw::update_adam ? 2 * (S * K + params_.n_out) : 0, 0);
     for (uint8_t m = fw::lmem_pre; m < fw::lmem_count_; ++m) {
         PlaneFormat& f = planes_[m];
-        f.boundary = m == fw::lmem_pre ? A : m == fw::lmem_post ? N : m == fw::lmem_hidden ? S * K : UINT32_MAX;
+        f.boundary = m == fw::lmem_pre                                  ? A
+                     : m == fw::lmem_post                               ? N
+                     : m == fw::lmem_hidden && !params_.hidden_in_cam() ? S * K
+                     : m == fw::lmem_accum && params_.block_scaled()    ? S * K + params_.n_out
+                                                                        : UINT32_MAX;
         f.lower_bits = static_cast<uint8_t>(bits_of(m, 0, 1));
         f.upper_bits = f.boundary == UINT32_MAX ? f.lower_bits : static_cast<uint8_t>(bits_of(m, f.boundary, 1));
-        f.upper_unsigned = m == fw::lmem_post || m == fw::lmem_hidden;
+        f.upper_unsigned = m == fw::lmem_post || m == fw::lmem_hidden || m == fw::lmem_accum;
     }
 
     const uint64_t scratch_bytes = 4ull * fw::scratch_words(params_);
@@ -426,9 +432,11 @@ uint64_t LearningEngine::bits_of(uint8_t mem, uint32_t index, uint32_t count) co
         case fw::lmem_pre: return in(0, A) * p.eps_bits + in(A, all) * p.bar_bits;
         case fw::lmem_post: return in(0, N) * p.bar_bits + in(N, all) * 4;
         case fw::lmem_syn: return n * p.bar_bits;
-        case fw::lmem_hidden: return in(0, SK) * p.hidden_bits + in(SK, all) * p.layout.address_bits;
-        case fw::lmem_accum:
-        case fw::lmem_moments: return n * p.acc_bits;
+        case fw::lmem_hidden:
+            if (p.hidden_in_cam()) return n * p.hidden_frac;
+            return in(0, SK) * p.hidden_bits + in(SK, all) * p.layout.address_bits;
+        case fw::lmem_accum: return in(0, SK + p.n_out) * p.acc_bits + in(SK + p.n_out, all) * 6;  // row exponents
+        case fw::lmem_moments: return n * 32;
         default: return 0;
     }
 }
@@ -512,14 +520,34 @@ bool LearningEngine::write_words(uint8_t mem, uint32_t index, uint32_t count, co
 }
 
 int LearningEngine::cam_write(uint32_t slot, uint32_t entry, int32_t address, int32_t code, bool clear) {
-    counters_[Action::sram_write_bits] += clear ? 1 : fw::entry_bits(params_.layout);  // clear: the valid bit
+    // clear: the valid bit and the tag
+    counters_[Action::sram_write_bits] += clear ? 1 + params_.layout.address_bits : fw::entry_bits(params_.layout);
     try {
-        if (clear) tile_.fanin_table().clear(static_cast<int>(slot), static_cast<int>(entry));
+        if (clear) tile_.fanin_table().clear(static_cast<int>(slot), static_cast<int>(entry), address);
         else tile_.fanin_table().write(static_cast<int>(slot), static_cast<int>(entry), address, code);
         return 0;
     } catch (const std::exception& ex) {
         refuse(ex.what());
         return 1;
+    }
+}
+
+void LearningEngine::hidden_parameters(std::vector<int32_t>& h, std::vector<int32_t>& address) const {
+    const uint32_t SK = params_.n_slots() * params_.K;
+    const std::vector<int32_t>& hidden = mem_[fw::lmem_hidden];
+    if (!params_.hidden_in_cam()) {
+        h.assign(hidden.begin(), hidden.begin() + SK);
+        address.assign(hidden.begin() + SK, hidden.end());
+        return;
+    }
+    const fw::QrLimits l = fw::qr_limits(params_);
+    const FaninTable& cam = tile_.fanin_table();
+    h.assign(SK, 0);
+    address.assign(SK, 0);
+    for (uint32_t i = 0; i < SK; ++i) {
+        const int slot = static_cast<int>(i / params_.K), e = static_cast<int>(i % params_.K);
+        address[i] = cam.address(slot, e);
+        h[i] = fw::qr_compose(cam.valid(slot, e) ? cam.code(slot, e) : 0, hidden.empty() ? 0 : hidden[i], l);
     }
 }
 
@@ -544,8 +572,8 @@ int LearningEngine::hal_write_entry(void* ctx, uint32_t slot, uint32_t entry, in
     return static_cast<LearningEngine*>(ctx)->cam_write(slot, entry, address, code, false);
 }
 
-int LearningEngine::hal_clear_entry(void* ctx, uint32_t slot, uint32_t entry) {
-    return static_cast<LearningEngine*>(ctx)->cam_write(slot, entry, 0, 0, true);
+int LearningEngine::hal_clear_entry(void* ctx, uint32_t slot, uint32_t entry, int32_t address) {
+    return static_cast<LearningEngine*>(ctx)->cam_write(slot, entry, address, 0, true);
 }
 
 uint32_t LearningEngine::hal_event_count(void* ctx) {

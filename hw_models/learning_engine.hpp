@@ -57,6 +57,10 @@ public:
 fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, const RsnnParams& params,
                                   const TaskInfo& info, double lr_scale = 1.0);
 
+// The weight of code 1 of a group, in float weight units: one hidden-parameter LSB weighs
+// this x 2^-hidden_frac.
+double unit_weight(const GroupLut& g, const HwConfig& hw);
+
 // The float feedback matrix (n_rec x n_out) equal, up to one positive factor, to the
 // firmware's random B (fw::feedback_weight): for the float reference on the same B.
 Matrix firmware_feedback_matrix(const fw::LearnParams& p);
@@ -131,6 +135,9 @@ public:
     // and an observer called after every trace_step (inside the tile's process: record,
     // never assert there).
     const std::vector<int32_t>& memory(fw::LearnMem m) const { return mem_[m]; }
+    // Every entry's hidden parameter h and address (slot * K + entry), wherever the update
+    // mode keeps them (learning memory, or the CAM and h's fraction).
+    void hidden_parameters(std::vector<int32_t>& h, std::vector<int32_t>& address) const;
     void set_step_observer(std::function<void(int t)> observer) { observer_ = std::move(observer); }
 
     // CoreBus: the core's view of the mailbox, the CAM port, the info registers and the
@@ -153,7 +160,7 @@ private:
     static void hal_read(void* ctx, uint8_t mem, uint32_t index, uint32_t count, int32_t* dst);
     static void hal_write(void* ctx, uint8_t mem, uint32_t index, uint32_t count, const int32_t* src);
     static int hal_write_entry(void* ctx, uint32_t slot, uint32_t entry, int32_t address, int32_t code);
-    static int hal_clear_entry(void* ctx, uint32_t slot, uint32_t entry);
+    static int hal_clear_entry(void* ctx, uint32_t slot, uint32_t entry, int32_t address);
     static uint32_t hal_event_count(void* ctx);
 
     // A learning memory holds up to two planes of different formats (e.g. hidden parameters,

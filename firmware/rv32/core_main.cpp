@@ -38,7 +38,7 @@ int cam_command(uint32_t slot, uint32_t entry, int32_t address, int32_t code, ui
 int hal_write_entry(void*, uint32_t slot, uint32_t entry, int32_t address, int32_t code) {
     return cam_command(slot, entry, address, code, 1);
 }
-int hal_clear_entry(void*, uint32_t slot, uint32_t entry) { return cam_command(slot, entry, 0, 0, 2); }
+int hal_clear_entry(void*, uint32_t slot, uint32_t entry, int32_t address) { return cam_command(slot, entry, address, 0, 2); }
 uint32_t hal_event_count(void*) { return reg(map::info_base + map::info_event_count); }
 
 const Hal kHal = {nullptr, &hal_read, &hal_write, &hal_write_entry, &hal_clear_entry, &hal_event_count};

@@ -2,10 +2,13 @@
 // in the comment next to it).
 #include "firmware/fixed_point.hpp"
 #include "firmware/lfsr.hpp"
+#include "firmware/lfsr.hpp"
 #include "firmware/memory_map.hpp"
 #include "firmware/neuron_core.hpp"
 
 #include <catch2/catch.hpp>
+
+#include <cmath>
 
 using namespace qrsim::fw;
 
@@ -21,6 +24,23 @@ TEST_CASE("saturation and saturating add clip to the bit width", "[firmware]") {
     using Q8 = Fixed<8, 4>;
     CHECK((Q8{100} + Q8{100}).raw == 127);
     CHECK((Q8{-100} - Q8{100}).raw == -128);
+}
+
+// Learning rates of 2^-40 and below are ordinary (stochastic-mode SGD steps): a step far below
+// one LSB must still be taken with its probability, for either sign.
+TEST_CASE("stochastic rounding stays unbiased for shifts beyond the 32-bit draw", "[firmware]") {
+    Lfsr32 lfsr;
+    lfsr.seed(12345);
+    for (const int shift : {33, 40, 48}) {
+        for (const double value : {0.75, -0.75, 0.01, -0.01, 2.3, -2.3}) {
+            const int64_t x = std::llround(std::ldexp(value, shift));
+            const int n = 200000;
+            double sum = 0;
+            for (int i = 0; i < n; ++i) sum += static_cast<double>(shift_round(x, shift, round_stochastic, lfsr.next()));
+            INFO("shift " << shift << " value " << value);
+            CHECK(sum / n == Approx(value).margin(0.01));
+        }
+    }
 }
 
 TEST_CASE("multiply with nearest, floor and stochastic rounding", "[firmware]") {
