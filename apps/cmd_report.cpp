@@ -232,14 +232,11 @@ std::string to_seed_csv(const std::vector<Row>& rows, const std::vector<std::str
     std::vector<std::string> keys;
     for (const std::string& k : swept)
         if (k != seed) keys.push_back(k);
-    std::map<std::vector<std::string>, std::vector<const Row*>> groups;  // in the order of their settings
-    std::vector<std::vector<std::string>> order;
+    std::map<std::vector<json>, std::vector<const Row*>> groups;  // sorted by setting (numbers as numbers)
     for (const Row& r : rows) {
-        std::vector<std::string> id;
-        for (const std::string& k : keys) id.push_back(r.settings.count(k) ? r.settings.at(k).dump() : "null");
-        auto& members = groups[id];
-        if (members.empty()) order.push_back(id);
-        members.push_back(&r);
+        std::vector<json> id;
+        for (const std::string& k : keys) id.push_back(r.settings.count(k) ? r.settings.at(k) : json());
+        groups[id].push_back(&r);
     }
     std::vector<size_t> used;
     for (size_t m = 0; m < metrics().size(); ++m)
@@ -250,8 +247,7 @@ std::string to_seed_csv(const std::vector<Row>& rows, const std::vector<std::str
     csv += "seeds";
     for (size_t m : used) csv += "," + metrics()[m].first + "_mean," + metrics()[m].first + "_std";
     csv += "\n";
-    for (const auto& id : order) {
-        const std::vector<const Row*>& members = groups[id];
+    for (const auto& [id, members] : groups) {
         for (const std::string& k : keys) csv += cell(members[0]->settings.count(k) ? members[0]->settings.at(k) : json()) + ",";
         csv += std::to_string(members.size());
         for (size_t m : used) {
