@@ -38,6 +38,7 @@ struct ConvertCommand {
     std::string bias = "register";
     int lut_frac_bits = 10;
     int samples = 1500;
+    int train_samples = -1;
     int test_samples = -1;
     std::string data_dir = TaskOptions{}.data_dir;
     std::string latency_sweep;
@@ -123,22 +124,8 @@ Config checkpoint_config(const ConvertCommand& cmd, const RsnnParams& p, const s
     return config;
 }
 
-void run_convert(const ConvertCommand& cmd) {
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen, also in a log
-    const auto start = std::chrono::steady_clock::now();
-    // Every flag is parsed and every path checked before the first image is read.
-    const PruneSpec prune = parse_prune(cmd.prune_to);
-    const std::vector<int> latency_sweep = parse_latency_sweep(cmd.latency_sweep);
-    if (cmd.test_samples == 0 || cmd.test_samples < -1)
-        throw UsageError("--test-samples " + std::to_string(cmd.test_samples) + ": give -1 (all) or at least 1");
-    PathGuard paths;
-    paths.input("--ann-load", cmd.ann_load);
-    paths.inputs_in("--data-dir", cmd.data_dir);
-    paths.output("--report", cmd.report);
-    paths.output("--checkpoint", cmd.checkpoint);
-    paths.output("--ann-save", cmd.ann_save);
-    paths.check();
-
+// The conversion's options from the flags (UsageError on a bad --constraint).
+ConversionOptions conversion_options(const ConvertCommand& cmd) {
     if (cmd.ann_weight_bits == 1)
         throw UsageError("--ann-weight-bits 1: use 0 (float weights) or 2..16 bits");
     ConversionOptions o;
@@ -156,46 +143,91 @@ void run_convert(const ConvertCommand& cmd) {
     o.samples = cmd.samples;
     o.seed = cmd.seed;
     o.threads = cmd.threads;
+    return o;
+}
 
-    TaskOptions task_options;
-    task_options.name = "fmnist-rate";
-    task_options.data_dir = cmd.data_dir;
-    task_options.test_samples = cmd.test_samples;
-    const std::unique_ptr<Task> task = make_task(task_options);
-    const ImageSet train = load_fmnist_images(cmd.data_dir, Split::train);
-    const ImageSet test = load_fmnist_images(cmd.data_dir, Split::test, cmd.test_samples);
-    // Accuracies and the constraint check over no images would be 0/0, reported as success.
-    if (train.x.rows() == 0 || test.x.rows() == 0)
-        throw std::runtime_error("dataset " + cmd.data_dir + " has no " + (train.x.rows() == 0 ? "training" : "test") +
-                                 " images; reinstall dataset-fashion-mnist or pass --data-dir DIR");
-
-    Ann ann;
-    const auto ann_start = std::chrono::steady_clock::now();
+// --ann-load, or the preset trained (and saved with --ann-save); sets o.prune_to, checked
+// against the ANN's sizes before any training.
+Ann obtain_ann(const ConvertCommand& cmd, const PruneSpec& prune, const ImageSet& train, ConversionOptions& o,
+               PathGuard& paths) {
     if (!cmd.ann_load.empty()) {
-        ann = load_ann(cmd.ann_load);
+        Ann ann = load_ann(cmd.ann_load);
         if (ann.n_in() != train.x.cols())
             throw std::runtime_error("--ann-load " + cmd.ann_load + " has " + std::to_string(ann.n_in()) +
                                      " inputs, the images have " + std::to_string(train.x.cols()) + " pixels");
         o.prune_to = prune_sizes(prune, cmd.prune_to, ann);
         std::printf("ann %s loaded from %s\n", ann.name.c_str(), cmd.ann_load.c_str());
-    } else {
-        ann = ann_preset(cmd.ann, train.rows, train.cols, cmd.seed);
-        o.prune_to = prune_sizes(prune, cmd.prune_to, ann);  // the preset's sizes: checked before training
-        AnnTrainOptions t;
-        t.epochs = cmd.ann_epochs;
-        t.fanin = cmd.ann_fanin;
-        t.weight_bits = cmd.ann_weight_bits;
-        t.seed = cmd.seed;
-        std::printf("training ann %s: %d epochs on %d images%s%s\n", ann.name.c_str(), t.epochs,
-                    static_cast<int>(train.x.rows()),
-                    cmd.ann_fanin > 0 ? (", fan-in " + std::to_string(cmd.ann_fanin)).c_str() : "",
-                    cmd.ann_weight_bits > 0 ? (", " + std::to_string(cmd.ann_weight_bits) + "-bit weights seen").c_str() : "");
-        train_ann(ann, train, t);
-        if (!cmd.ann_save.empty()) {
-            paths.create_output_dirs();
-            save_ann(cmd.ann_save, ann);
-        }
+        return ann;
     }
+    Ann ann = ann_preset(cmd.ann, train.rows, train.cols, cmd.seed);
+    o.prune_to = prune_sizes(prune, cmd.prune_to, ann);
+    AnnTrainOptions t;
+    t.epochs = cmd.ann_epochs;
+    t.fanin = cmd.ann_fanin;
+    t.weight_bits = cmd.ann_weight_bits;
+    t.seed = cmd.seed;
+    std::printf("training ann %s: %d epochs on %d images%s%s\n", ann.name.c_str(), t.epochs,
+                static_cast<int>(train.x.rows()),
+                cmd.ann_fanin > 0 ? (", fan-in " + std::to_string(cmd.ann_fanin)).c_str() : "",
+                cmd.ann_weight_bits > 0 ? (", " + std::to_string(cmd.ann_weight_bits) + "-bit weights seen").c_str() : "");
+    train_ann(ann, train, t);
+    if (!cmd.ann_save.empty()) {
+        paths.create_output_dirs();
+        save_ann(cmd.ann_save, ann);
+    }
+    return ann;
+}
+
+// The converted network in float on the test images: accuracy and agreement with the ANN.
+struct SnnScore {
+    double accuracy = 0, agreement = 0;
+};
+
+SnnScore score_snn(const Checkpoint& cp, const Task& task, const std::vector<int>& indices,
+                   const std::vector<int>& ann_pred, int threads) {
+    const SnnRun run = simulate_snn(cp.params, cp.weights, task, Split::test, indices, {}, threads);
+    SnnScore s;
+    for (size_t i = 0; i < indices.size(); ++i) {
+        s.accuracy += run.predictions[i] == task.label(Split::test, indices[i]);
+        s.agreement += run.predictions[i] == ann_pred[i];
+    }
+    s.accuracy /= std::max<size_t>(indices.size(), 1);
+    s.agreement /= std::max<size_t>(indices.size(), 1);
+    return s;
+}
+
+void run_convert(const ConvertCommand& cmd) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen, also in a log
+    const auto start = std::chrono::steady_clock::now();
+    // Every flag is parsed and every path checked before the first image is read.
+    const PruneSpec prune = parse_prune(cmd.prune_to);
+    const std::vector<int> latency_sweep = parse_latency_sweep(cmd.latency_sweep);
+    for (const auto& [flag, n] : {std::pair{"--train-samples", cmd.train_samples}, std::pair{"--test-samples", cmd.test_samples}})
+        if (n == 0 || n < -1) throw UsageError(std::string(flag) + " " + std::to_string(n) + ": give -1 (all) or at least 1");
+    PathGuard paths;
+    paths.input("--ann-load", cmd.ann_load);
+    paths.inputs_in("--data", cmd.data_dir);
+    paths.output("--report", cmd.report);
+    paths.output("--checkpoint", cmd.checkpoint);
+    paths.output("--ann-save", cmd.ann_save);
+    paths.check();
+    ConversionOptions o = conversion_options(cmd);
+
+    TaskOptions task_options;
+    task_options.name = "fmnist-rate";
+    task_options.data_dir = cmd.data_dir;
+    task_options.train_samples = cmd.train_samples;
+    task_options.test_samples = cmd.test_samples;
+    const std::unique_ptr<Task> task = make_task(task_options);
+    const ImageSet train = load_fmnist_images(cmd.data_dir, Split::train, cmd.train_samples);
+    const ImageSet test = load_fmnist_images(cmd.data_dir, Split::test, cmd.test_samples);
+    // Accuracies and the constraint check over no images would be 0/0, reported as success.
+    if (train.x.rows() == 0 || test.x.rows() == 0)
+        throw std::runtime_error("dataset " + cmd.data_dir + " has no " + (train.x.rows() == 0 ? "training" : "test") +
+                                 " images; reinstall dataset-fashion-mnist or pass --data DIR");
+
+    const auto ann_start = std::chrono::steady_clock::now();
+    const Ann ann = obtain_ann(cmd, prune, train, o, paths);
     const double ann_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ann_start).count();
     const std::vector<int> ann_pred = ann.predict(test.x);
     const double ann_accuracy = ann.accuracy(test);
@@ -221,17 +253,11 @@ void run_convert(const ConvertCommand& cmd) {
     const auto eval_start = std::chrono::steady_clock::now();
     std::vector<int> indices(task->size(Split::test));
     for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int>(i);
-    const SnnRun run = simulate_snn(r.checkpoint.params, r.checkpoint.weights, *task, Split::test, indices, {}, cmd.threads);
-    int correct = 0, agree = 0;
-    for (size_t i = 0; i < indices.size(); ++i) {
-        correct += run.predictions[i] == task->label(Split::test, indices[i]);
-        agree += run.predictions[i] == ann_pred[i];
-    }
-    const double n_test = static_cast<double>(indices.size());
+    const SnnScore score = score_snn(r.checkpoint, *task, indices, ann_pred, cmd.threads);
     const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::printf("snn: test accuracy %.2f %% (ann %.2f %%), agreement %.2f %% on %d images, %d steps per image, %.1f s\n",
-                100 * correct / n_test, 100 * ann_accuracy, 100 * agree / n_test, static_cast<int>(n_test),
+                100 * score.accuracy, 100 * ann_accuracy, 100 * score.agreement, static_cast<int>(indices.size()),
                 o.coding.steps, eval_seconds);
 
     // The same network presented for other times T (readout window from T/4): latency vs accuracy.
@@ -241,15 +267,11 @@ void run_convert(const ConvertCommand& cmd) {
         coding.steps = steps;
         coding.readout_begin = std::max(r.pipeline_delay + 1, coding.steps / 4);
         const std::unique_ptr<Task> t = make_rate_task(task_options, coding);
-        const SnnRun s = simulate_snn(r.checkpoint.params, r.checkpoint.weights, *t, Split::test, indices, {}, cmd.threads);
-        int c = 0, a = 0;
-        for (size_t i = 0; i < indices.size(); ++i) {
-            c += s.predictions[i] == t->label(Split::test, indices[i]);
-            a += s.predictions[i] == ann_pred[i];
-        }
-        std::printf("  T = %4d steps: accuracy %.2f %%, agreement %.2f %%\n", coding.steps, 100 * c / n_test, 100 * a / n_test);
-        sweep.push_back({{"steps", coding.steps}, {"readout_begin", coding.readout_begin}, {"test_accuracy", c / n_test},
-                         {"agreement", a / n_test}});
+        const SnnScore at = score_snn(r.checkpoint, *t, indices, ann_pred, cmd.threads);
+        std::printf("  T = %4d steps: accuracy %.2f %%, agreement %.2f %%\n", coding.steps, 100 * at.accuracy,
+                    100 * at.agreement);
+        sweep.push_back({{"steps", coding.steps}, {"readout_begin", coding.readout_begin}, {"test_accuracy", at.accuracy},
+                         {"agreement", at.agreement}});
     }
 
     const Config config = checkpoint_config(cmd, r.checkpoint.params, "qrsim convert");
@@ -261,13 +283,13 @@ void run_convert(const ConvertCommand& cmd) {
     }
     if (!cmd.report.empty()) {
         nlohmann::json report = base_report("convert", config);
-        report["test_accuracy"] = correct / n_test;
-        report["test_samples"] = static_cast<int>(n_test);
+        report["test_accuracy"] = score.accuracy;
+        report["test_samples"] = static_cast<int>(indices.size());
         report["wall_time_s"] = wall;
         report["ann"] = ann.name;
         report["ann_accuracy"] = ann_accuracy;
         report["ann_train_s"] = ann_seconds;
-        report["agreement"] = agree / n_test;
+        report["agreement"] = score.agreement;
         report["latency_steps"] = o.coding.steps;
         report["readout_begin"] = o.coding.readout_begin;
         report["pipeline_delay_steps"] = r.pipeline_delay;
@@ -340,8 +362,10 @@ void register_convert(CLI::App& app) {
         ->check(CLI::Range(0, 30))
         ->capture_default_str();
     sub->add_option("--samples", cmd->samples, "K_s: training images the fit samples")->check(CLI::Range(10, 60000))->capture_default_str();
+    sub->add_option("--train-samples", cmd->train_samples, "training images for the ANN and the fit (-1: all)")
+        ->capture_default_str();
     sub->add_option("--test-samples", cmd->test_samples, "test images to evaluate (-1: all)")->capture_default_str();
-    sub->add_option("--data-dir", cmd->data_dir, "Fashion-MNIST directory")->capture_default_str();
+    sub->add_option("--data", cmd->data_dir, "Fashion-MNIST directory (gzip'd IDX files)")->capture_default_str();
     sub->add_option("--seed", cmd->seed, "seed of the ANN and the sampling")->capture_default_str();
     sub->add_option("--threads", cmd->threads, "threads")->check(CLI::Range(1, 64))->capture_default_str();
     sub->add_option("--latency-sweep", cmd->latency_sweep, "also evaluate with these presentation times T")

@@ -51,6 +51,7 @@ void run_eval(const EvalCommand& cmd) {
         report["test_loss"] = test.loss;
         report["test_samples"] = test.samples;
         report["mean_rate_hz"] = test.mean_rate_hz;
+        report["test_confusion"] = test.confusion;  // [label][prediction]
         report["wall_time_s"] = wall;
         report["params"] = params_to_json(cp.params);
         report["checkpoint"] = cmd.net;

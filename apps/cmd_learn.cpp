@@ -22,11 +22,12 @@ namespace qrsim::app {
 
 void run_learning(const LearnRunOptions& o) {
     const auto start = std::chrono::steady_clock::now();
-    const HwConfig hw = load_hw_config(o.hw, o.hw_set);
+    HwConfig hw = load_hw_config(o.hw, o.hw_set);
+    const std::string traced_source = o.vcd.apply(hw);
     const EnergyTable table = EnergyTable::load(hw.energy_table);
     PathGuard paths = o.paths;
     paths.input("--net", o.net);
-    add_hw_paths(paths, hw);
+    add_hw_paths(paths, hw, o.vcd.output_name());
     paths.output("--report", o.report);
     paths.check();
     const std::unique_ptr<Task> task = make_task(o.config.task);
@@ -42,7 +43,7 @@ void run_learning(const LearnRunOptions& o) {
         p.n_out = info.n_classes;
         net = initial_tile_network(hw, p, o.config.seed);
     }
-    if (!hw.vcd_file.empty()) check_traced_neurons(hw.vcd_neurons, net.n_rec + net.n_out, hw.source + ": vcd.neurons");
+    if (!hw.vcd_file.empty()) check_traced_neurons(hw.vcd_neurons, net.n_rec + net.n_out, traced_source);
     paths.create_output_dirs();  // the VCD (vcd.file) is opened with the chip
     Chip chip(hw, net, "chip");
     LearningEngine& engine = chip.enable_learning(make_learn_params(hw, net, p, info));
@@ -121,6 +122,7 @@ void run_learning(const LearnRunOptions& o) {
                 readout_used);
     std::printf("firmware writes refused by the tile: %llu; weight updates: %u; wall time %.1f s\n",
                 static_cast<unsigned long long>(engine.refused()), engine.updates(), wall);
+    if (!hw.vcd_file.empty()) std::printf("vcd: %s\n", hw.vcd_file.c_str());
 
     if (!o.report.empty()) {
         nlohmann::json rep = base_report("run", o.config);

@@ -4,7 +4,9 @@
 //
 // Columns: `point` (the report's folder, relative to DIR), the settings that differ between
 // reports (command, swept flags from a sweep's point.json, config keys from each report's
-// echoed config), then the metrics any report has. Rows are sorted by `point`.
+// echoed config), then the metrics any report has. Rows are sorted by `point`. When the
+// seed is one of the swept settings, DIR/sweep_seeds.csv holds one row per setting without
+// it: the number of seeds and each metric's mean and standard deviation.
 #include "apps/cli.hpp"
 #include "apps/config.hpp"
 #include "apps/path_guard.hpp"
@@ -217,6 +219,51 @@ std::string to_csv(const std::vector<Row>& rows, const std::vector<std::string>&
     return csv;
 }
 
+// The seed column among the swept ones: train.seed, or --seed for commands without a config.
+std::string seed_column(const std::vector<std::string>& swept) {
+    for (const char* k : {"train.seed", "--seed"})
+        if (std::find(swept.begin(), swept.end(), k) != swept.end()) return k;
+    return "";
+}
+
+// One row per setting with the seed left out: `seeds` (how many reports), then each metric's
+// mean and sample standard deviation (n - 1; empty below two values) over those reports.
+std::string to_seed_csv(const std::vector<Row>& rows, const std::vector<std::string>& swept, const std::string& seed) {
+    std::vector<std::string> keys;
+    for (const std::string& k : swept)
+        if (k != seed) keys.push_back(k);
+    std::map<std::vector<json>, std::vector<const Row*>> groups;  // sorted by setting (numbers as numbers)
+    for (const Row& r : rows) {
+        std::vector<json> id;
+        for (const std::string& k : keys) id.push_back(r.settings.count(k) ? r.settings.at(k) : json());
+        groups[id].push_back(&r);
+    }
+    std::vector<size_t> used;
+    for (size_t m = 0; m < metrics().size(); ++m)
+        if (std::any_of(rows.begin(), rows.end(), [&](const Row& r) { return metrics()[m].second(r.report).is_number(); }))
+            used.push_back(m);
+    std::string csv;
+    for (const std::string& k : keys) csv += cell(k) + ",";
+    csv += "seeds";
+    for (size_t m : used) csv += "," + metrics()[m].first + "_mean," + metrics()[m].first + "_std";
+    csv += "\n";
+    for (const auto& [id, members] : groups) {
+        for (const std::string& k : keys) csv += cell(members[0]->settings.count(k) ? members[0]->settings.at(k) : json()) + ",";
+        csv += std::to_string(members.size());
+        for (size_t m : used) {
+            std::vector<double> x;
+            for (const Row* r : members)
+                if (const json v = metrics()[m].second(r->report); v.is_number()) x.push_back(v.get<double>());
+            double mean = 0, var = 0;
+            for (double v : x) mean += v / x.size();
+            for (double v : x) var += (v - mean) * (v - mean) / std::max<double>(1, x.size() - 1.0);
+            csv += "," + (x.empty() ? std::string() : cell(mean)) + "," + (x.size() < 2 ? std::string() : cell(std::sqrt(var)));
+        }
+        csv += "\n";
+    }
+    return csv;
+}
+
 void plot(const std::string& csv, const std::string& out_dir) {
     const std::string script = (fs::path(project_dir()) / "scripts" / "plot_sweep.py").string();
     if (::access(kPython, X_OK) != 0)
@@ -244,7 +291,11 @@ void run_report(const ReportCommand& cmd) {
         paths.input("report", r.file);
         paths.input("report", (fs::path(r.file).parent_path() / "point.json").string());
     }
+    const std::string seed = seed_column(swept);
+    const fs::path csv_path(csv);
+    const std::string seed_csv = seed.empty() ? "" : (csv_path.parent_path() / (csv_path.stem().string() + "_seeds.csv")).string();
     paths.output(cmd.csv.empty() ? "the CSV (DIR/sweep.csv)" : "--csv", csv);
+    paths.output("the seed summary next to the CSV (*_seeds.csv)", seed_csv);
     if (!cmd.no_plots) paths.output_dir(cmd.plots.empty() ? "the plots folder (DIR/plots)" : "--plots", plots);
     paths.check();
     paths.create_output_dirs();
@@ -252,7 +303,12 @@ void run_report(const ReportCommand& cmd) {
     std::string columns;
     for (const std::string& k : swept) columns += " " + k;
     std::printf("%zu reports -> %s (swept:%s)\n", rows.size(), csv.c_str(), columns.empty() ? " none" : columns.c_str());
-    if (!cmd.no_plots) plot(csv, plots);
+    if (!seed.empty()) {
+        write_file_atomically(seed_csv, to_seed_csv(rows, swept, seed));
+        std::printf("mean and std over %s -> %s\n", seed.c_str(), seed_csv.c_str());
+    }
+    // With several seeds the plots show each setting's mean with its std as error bars.
+    if (!cmd.no_plots) plot(seed.empty() ? csv : seed_csv, plots);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 //   qrsim run --hw configs/hw/dynapse2.toml --net CHECKPOINT [--task fmnist-rows]
 //   qrsim run --learn --hw dynapse2 [--epochs N] [--hw-set learn.update=stochastic] ...
 //             [--test-samples N] [--report R.json] [--vcd FILE [--vcd-neurons 0,1,2]]
+//   (--vcd traces inference and on-chip training alike; a flag that does nothing in the
+//   chosen mode, e.g. --ann with --learn, is refused with exit 2)
 //   qrsim run --net CONVERTED --task fmnist-rate --ann ANN.json   (also: agreement with the ANN)
 //
 // The checkpoint's weights are decomposed into CAM entries (hw_models/checkpoint_loader),
@@ -33,6 +35,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -46,8 +49,7 @@ struct RunCommand {
     std::string net;
     std::string ann;  // the ANN a converted network came from: report the tile's agreement with it
     std::string report;
-    std::string vcd;
-    std::string vcd_neurons;
+    VcdFlags vcd;
     bool learn = false;  // on-chip training (apps/cmd_learn.cpp)
     int epochs = 1;
     std::vector<std::string> hw_set;
@@ -72,19 +74,127 @@ std::vector<int> parse_neuron_list(const std::string& text) {
     return out;
 }
 
+// The ANN a network was converted from, on the same test images (fmnist-rate encodes them
+// in order): its predictions, for the tile's agreement, and its accuracy.
+struct AnnReference {
+    std::vector<int> predictions;
+    double accuracy = 0;
+};
+
+AnnReference ann_reference(const std::string& path, const Config& config, const TaskInfo& info) {
+    AnnReference r;
+    if (path.empty()) return r;
+    if (info.name != "fmnist-rate")
+        throw UsageError("--ann compares with the ANN a network was converted from: it needs --task fmnist-rate");
+    const Ann ann = load_ann(path);
+    const ImageSet images = load_fmnist_images(config.task.data_dir, Split::test, config.task.test_samples);
+    if (ann.n_in() != images.x.cols() || ann.n_out() != info.n_classes)
+        throw std::runtime_error("--ann " + path + " has " + std::to_string(ann.n_in()) + " inputs and " +
+                                 std::to_string(ann.n_out()) + " outputs, the task's images have " +
+                                 std::to_string(images.x.cols()) + " pixels and " + std::to_string(info.n_classes) +
+                                 " classes");
+    r.predictions = ann.predict(images.x);
+    for (size_t i = 0; i < r.predictions.size(); ++i) r.accuracy += r.predictions[i] == images.labels[i];
+    r.accuracy /= std::max<size_t>(r.predictions.size(), 1);
+    return r;
+}
+
+// What one inference run measured; counts are over the whole run.
+struct TileRun {
+    int samples = 0, correct = 0, agree = 0;
+    double float_accuracy = 0;
+    ActionCounters counters;
+    std::map<std::string, double> energy_pj;
+    MemoryMap memory;
+    double sim_time_s = 0, wall_s = 0;
+    double per_sample() const { return samples > 0 ? 1.0 / samples : 0; }
+    double accuracy() const { return correct * per_sample(); }
+};
+
+// The test split through the chip, sample by sample, with a progress display.
+void run_test_split(Chip& chip, const Task& task, const AnnReference& ann, TileRun& r) {
+    const TaskInfo& info = task.info();
+    r.samples = task.size(Split::test);
+    SpikeSample sample;
+    ProgressDisplay progress(stderr);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < r.samples; ++i) {
+        task.encode(Split::test, i, sample);
+        const int prediction = chip.run_sample(sample, info.readout_begin).prediction;
+        r.correct += prediction == sample.label;
+        if (!ann.predictions.empty()) r.agree += prediction == ann.predictions.at(i);
+        Progress p;
+        p.epoch = 1;
+        p.epochs = 1;
+        p.samples_done = i + 1;
+        p.samples_total = r.samples;
+        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        p.samples_per_s = s > 0 ? (i + 1) / s : 0;
+        p.running_accuracy = double(r.correct) / (i + 1);
+        progress.update(p);
+    }
+    progress.finish_line();
+}
+
+void print_tile_run(const TileRun& r, const HwConfig& hw, const std::string& table, const std::string& task,
+                    const AnnReference& ann) {
+    const double per = r.per_sample();
+    std::printf("tile accuracy %.2f %% (float %.2f %%) on %d test samples of %s\n", 100 * r.accuracy(),
+                100 * r.float_accuracy, r.samples, task.c_str());
+    std::printf("energy per inference (pJ, table %s):\n", table.c_str());
+    for (const auto& [name, pj] : r.energy_pj)
+        if (name != "total") std::printf("  %-16s %14.1f\n", name.c_str(), pj * per);
+    std::printf("  %-16s %14.1f\n", "total", r.energy_pj.at("total") * per);
+    std::printf("memory (bits, %d tile%s):\n", hw.tiles(), hw.tiles() == 1 ? "" : "s");
+    for (const auto& [name, bits] : r.memory.bits) std::printf("  %-16s %14lld\n", name.c_str(), static_cast<long long>(bits));
+    std::printf("SOPs %llu (%.0f per inference), simulated time %.3f s, wall time %.1f s\n",
+                static_cast<unsigned long long>(r.counters[Action::sop]), r.counters[Action::sop] * per, r.sim_time_s,
+                r.wall_s);
+    if (!ann.predictions.empty())
+        std::printf("agreement with the ANN %.2f %% (ANN accuracy %.2f %%)\n", 100.0 * r.agree * per, 100 * ann.accuracy);
+    if (!hw.vcd_file.empty()) std::printf("vcd: %s\n", hw.vcd_file.c_str());
+}
+
+nlohmann::json tile_run_report(const TileRun& r, const RunCommand& cmd, const Config& config, const HwConfig& hw,
+                               const AnnReference& ann) {
+    const double per = r.per_sample();
+    nlohmann::json report = base_report("run", config);
+    report["test_accuracy"] = r.accuracy();
+    report["float_test_accuracy"] = r.float_accuracy;
+    report["test_samples"] = r.samples;
+    if (!ann.predictions.empty()) {
+        report["ann"] = cmd.ann;
+        report["ann_accuracy"] = ann.accuracy;
+        report["agreement_ann"] = r.agree * per;
+    }
+    // energy_pj: per inference, by action and total; energy_run_pj: the whole run.
+    nlohmann::json e_run = nlohmann::json::object(), e_inf = nlohmann::json::object();
+    for (const auto& [name, pj] : r.energy_pj) {
+        e_run[name] = pj;
+        e_inf[name] = pj * per;
+    }
+    report["energy_pj"] = e_inf;
+    report["energy_run_pj"] = e_run;
+    report["energy_per_inference_pj"] = e_inf["total"];
+    nlohmann::json m = nlohmann::json::object();
+    for (const auto& [name, bits] : r.memory.bits) m[name] = bits;
+    report["memory_bits"] = m;
+    nlohmann::json c = nlohmann::json::object();
+    for (int a = 0; a < kActionCount; ++a) c[action_name(static_cast<Action>(a))] = r.counters.n[a];
+    report["actions"] = c;
+    report["sops"] = r.counters[Action::sop];
+    report["sim_time_s"] = r.sim_time_s;
+    report["wall_time_s"] = r.wall_s;
+    report["hw"] = {{"name", hw.name}, {"source", hw.source}, {"tiles", hw.tiles()}, {"fanin", hw.fanin}};
+    report["checkpoint"] = cmd.net;
+    return report;
+}
+
 void run_on_tile(const RunCommand& cmd) {
     const auto start = std::chrono::steady_clock::now();
     // Flags and configs first (exit 2 before any runtime failure), then the checkpoint.
-    const std::vector<int> vcd_neurons = cmd.vcd_neurons.empty() ? std::vector<int>{} : parse_neuron_list(cmd.vcd_neurons);
     HwConfig hw = load_hw_config(cmd.hw, cmd.hw_set);
-    if (!cmd.vcd.empty()) {
-        hw.vcd_file = cmd.vcd;
-        hw.vcd_neurons = {0, 1, 2, 3};
-    }
-    if (!vcd_neurons.empty()) {
-        if (hw.vcd_file.empty()) throw UsageError("--vcd-neurons needs --vcd FILE (or vcd.file in the hw config)");
-        hw.vcd_neurons = vcd_neurons;
-    }
+    const std::string traced_source = cmd.vcd.apply(hw);
     const EnergyTable energy_table = EnergyTable::load(hw.energy_table);
     const Checkpoint cp = load_checkpoint(cmd.net);
     Config config = cmd.flags.resolve(raw_from_json(cp.config, "checkpoint " + cmd.net + " config"));
@@ -93,13 +203,10 @@ void run_on_tile(const RunCommand& cmd) {
     paths.input("--net", cmd.net);
     paths.input("--ann", cmd.ann);
     cmd.flags.add_inputs(paths, config);
-    add_hw_paths(paths, hw, cmd.vcd.empty() ? "hw config vcd.file" : "--vcd");
+    add_hw_paths(paths, hw, cmd.vcd.output_name());
     paths.output("--report", cmd.report);
     paths.check();
-    if (!hw.vcd_file.empty())
-        check_traced_neurons(hw.vcd_neurons, cp.params.n_rec + cp.params.n_out,
-                             cmd.vcd_neurons.empty() ? (cmd.vcd.empty() ? hw.source + ": vcd.neurons" : "--vcd (default 0,1,2,3)")
-                                                     : "--vcd-neurons " + cmd.vcd_neurons);
+    if (!hw.vcd_file.empty()) check_traced_neurons(hw.vcd_neurons, cp.params.n_rec + cp.params.n_out, traced_source);
 
     const std::unique_ptr<Task> task = make_task(config.task);
     const TaskInfo& info = task->info();
@@ -107,115 +214,67 @@ void run_on_tile(const RunCommand& cmd) {
         throw std::runtime_error("network in " + cmd.net + " has " + std::to_string(cp.params.n_in) + " inputs and " +
                                  std::to_string(cp.params.n_out) + " outputs, task " + info.name + " has " +
                                  std::to_string(info.n_inputs) + " and " + std::to_string(info.n_classes));
-    // The ANN's predictions on the same test images (fmnist-rate encodes them in order).
-    std::vector<int> ann_pred;
-    double ann_accuracy = 0;
-    if (!cmd.ann.empty()) {
-        if (info.name != "fmnist-rate")
-            throw UsageError("--ann compares with the ANN a network was converted from: it needs --task fmnist-rate");
-        const Ann ann = load_ann(cmd.ann);
-        const ImageSet images = load_fmnist_images(config.task.data_dir, Split::test, config.task.test_samples);
-        if (ann.n_in() != images.x.cols() || ann.n_out() != info.n_classes)
-            throw std::runtime_error("--ann " + cmd.ann + " has " + std::to_string(ann.n_in()) + " inputs and " +
-                                     std::to_string(ann.n_out()) + " outputs, the task's images have " +
-                                     std::to_string(images.x.cols()) + " pixels and " +
-                                     std::to_string(info.n_classes) + " classes");
-        ann_pred = ann.predict(images.x);
-        for (size_t i = 0; i < ann_pred.size(); ++i) ann_accuracy += ann_pred[i] == images.labels[i];
-        ann_accuracy /= std::max<size_t>(ann_pred.size(), 1);
-    }
+    const AnnReference ann = ann_reference(cmd.ann, config, info);
     const TileNetwork net = network_from_checkpoint(cp, hw);
     paths.create_output_dirs();  // the VCD is opened with the chip
     Chip chip(hw, net, "chip");
-    const int n = task->size(Split::test);
     std::fprintf(stderr, "qrsim run: %s on %s (%d tile%s, K=%d), %d neurons + %d readout, %zu CAM entries, %d test samples\n",
                  info.name.c_str(), hw.name.c_str(), hw.tiles(), hw.tiles() == 1 ? "" : "s", hw.fanin, net.n_rec,
-                 net.n_out, net.n_entries(), n);
+                 net.n_out, net.n_entries(), task->size(Split::test));
 
-    int correct = 0, agree = 0;
-    SpikeSample sample;
-    {
-        ProgressDisplay progress(stderr);
-        const auto t0 = std::chrono::steady_clock::now();
-        for (int i = 0; i < n; ++i) {
-            task->encode(Split::test, i, sample);
-            const int prediction = chip.run_sample(sample, info.readout_begin).prediction;
-            correct += prediction == sample.label;
-            if (!ann_pred.empty()) agree += prediction == ann_pred.at(i);
-            Progress p;
-            p.epoch = 1;
-            p.epochs = 1;
-            p.samples_done = i + 1;
-            p.samples_total = n;
-            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            p.samples_per_s = s > 0 ? (i + 1) / s : 0;
-            p.running_accuracy = double(correct) / (i + 1);
-            progress.update(p);
-        }
-        progress.finish_line();
-    }
+    TileRun r;
+    run_test_split(chip, *task, ann, r);
     chip.close_trace();  // renames the complete VCD into place
-    const double accuracy = n > 0 ? double(correct) / n : 0;
-
     // The float network the tile was loaded from, on the same samples.
-    const EvalResult fl = evaluate_weights(cp.params, cp.weights, *task, Split::test, n, config.train.threads);
+    r.float_accuracy = evaluate_weights(cp.params, cp.weights, *task, Split::test, r.samples, config.train.threads).accuracy;
+    r.counters = chip.counters();
+    r.energy_pj = energy_table.energy_pj(r.counters);
+    r.memory = chip.memory();
+    r.sim_time_s = chip.sim_time_s();
+    r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-    const ActionCounters counters = chip.counters();
-    const auto energy = energy_table.energy_pj(counters);
-    const MemoryMap memory = chip.memory();
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double per = n > 0 ? 1.0 / n : 0;
-
-    std::printf("tile accuracy %.2f %% (float %.2f %%) on %d test samples of %s\n", 100 * accuracy, 100 * fl.accuracy, n,
-                info.name.c_str());
-    std::printf("energy per inference (pJ, table %s):\n", energy_table.name().c_str());
-    for (const auto& [name, pj] : energy)
-        if (name != "total") std::printf("  %-16s %14.1f\n", name.c_str(), pj * per);
-    std::printf("  %-16s %14.1f\n", "total", energy.at("total") * per);
-    std::printf("memory (bits, %d tile%s):\n", hw.tiles(), hw.tiles() == 1 ? "" : "s");
-    for (const auto& [name, bits] : memory.bits) std::printf("  %-16s %14lld\n", name.c_str(), static_cast<long long>(bits));
-    std::printf("SOPs %llu (%.0f per inference), simulated time %.3f s, wall time %.1f s\n",
-                static_cast<unsigned long long>(counters[Action::sop]), counters[Action::sop] * per, chip.sim_time_s(), wall);
-    if (!ann_pred.empty())
-        std::printf("agreement with the ANN %.2f %% (ANN accuracy %.2f %%)\n", 100.0 * agree * per, 100 * ann_accuracy);
-    if (!hw.vcd_file.empty()) std::printf("vcd: %s\n", hw.vcd_file.c_str());
-
+    print_tile_run(r, hw, energy_table.name(), info.name, ann);
     if (!cmd.report.empty()) {
-        nlohmann::json report = base_report("run", config);
-        report["test_accuracy"] = accuracy;
-        report["float_test_accuracy"] = fl.accuracy;
-        report["test_samples"] = n;
-        if (!ann_pred.empty()) {
-            report["ann"] = cmd.ann;
-            report["ann_accuracy"] = ann_accuracy;
-            report["agreement_ann"] = agree * per;
-        }
-        // energy_pj: per inference, by action and total; energy_run_pj: the whole run.
-        nlohmann::json e_run = nlohmann::json::object(), e_inf = nlohmann::json::object();
-        for (const auto& [name, pj] : energy) {
-            e_run[name] = pj;
-            e_inf[name] = pj * per;
-        }
-        report["energy_pj"] = e_inf;
-        report["energy_run_pj"] = e_run;
-        report["energy_per_inference_pj"] = e_inf["total"];
-        nlohmann::json m = nlohmann::json::object();
-        for (const auto& [name, bits] : memory.bits) m[name] = bits;
-        report["memory_bits"] = m;
-        nlohmann::json c = nlohmann::json::object();
-        for (int a = 0; a < kActionCount; ++a) c[action_name(static_cast<Action>(a))] = counters.n[a];
-        report["actions"] = c;
-        report["sops"] = counters[Action::sop];
-        report["sim_time_s"] = chip.sim_time_s();
-        report["wall_time_s"] = wall;
-        report["hw"] = {{"name", hw.name}, {"source", hw.source}, {"tiles", hw.tiles()}, {"fanin", hw.fanin}};
-        report["checkpoint"] = cmd.net;
-        write_report(cmd.report, report);
+        write_report(cmd.report, tile_run_report(r, cmd, config, hw, ann));
         std::printf("report: %s\n", cmd.report.c_str());
     }
 }
 
+// A flag that means nothing in the chosen mode is refused, not ignored: a user who asks for
+// a VCD or an ANN comparison and gets none would read the run as having done it.
+void refuse_unused_flags(const CLI::App& sub, const RunCommand& cmd) {
+    const auto refuse = [&sub](const char* flag, const char* why) {
+        if (sub.get_option(flag)->count() > 0) throw UsageError(std::string(flag) + ": " + why);
+    };
+    if (cmd.learn) {
+        refuse("--ann", "compares a converted network with its ANN during inference; drop --learn "
+                        "(qrsim run --net CONVERTED --ann ANN)");
+        refuse("--threads", "run --learn simulates the tile on one thread; drop --threads");
+    } else {
+        refuse("--epochs", "passes of on-chip training: only with --learn (inference runs the test split once)");
+        refuse("--train-samples", "on-chip training samples: only with --learn (inference reads --test-samples)");
+    }
+    if (!cmd.net.empty()) {
+        refuse("--neurons", "the network's size comes from --net; drop --neurons");
+        refuse("--alif", "the network's neuron kinds come from --net; drop --alif");
+    }
+}
+
 }  // namespace
+
+std::string VcdFlags::apply(HwConfig& hw) const {
+    const std::vector<int> listed = neurons.empty() ? std::vector<int>{} : parse_neuron_list(neurons);
+    if (!file.empty()) {
+        hw.vcd_file = file;
+        hw.vcd_neurons = {0, 1, 2, 3};
+    }
+    if (!listed.empty()) {
+        if (hw.vcd_file.empty()) throw UsageError("--vcd-neurons needs --vcd FILE (or vcd.file in the hw config)");
+        hw.vcd_neurons = listed;
+        return "--vcd-neurons " + neurons;
+    }
+    return file.empty() ? hw.source + ": vcd.neurons" : "--vcd (default 0,1,2,3)";
+}
 
 void check_traced_neurons(const std::vector<int>& neurons, int n_neurons, const std::string& source) {
     for (int n : neurons)
@@ -241,10 +300,11 @@ void register_run(CLI::App& app) {
                                              "--hw-set traces.placement=synapse (configs/hw/README.md)")
         ->type_name("TABLE.KEY=VALUE");
     sub->add_option("--report", cmd->report, "write a JSON report here")->type_name("FILE.json");
-    sub->add_option("--vcd", cmd->vcd, "write spikes and membranes of a few neurons to this VCD file (GTKWave)")
+    sub->add_option("--vcd", cmd->vcd.file, "write spikes and membranes of a few neurons to this VCD file (GTKWave)")
         ->type_name("FILE.vcd");
-    sub->add_option("--vcd-neurons", cmd->vcd_neurons, "neurons to trace (default 0,1,2,3)")->type_name("LIST");
-    sub->callback([cmd] {
+    sub->add_option("--vcd-neurons", cmd->vcd.neurons, "neurons to trace (default 0,1,2,3)")->type_name("LIST");
+    sub->callback([cmd, sub] {
+        refuse_unused_flags(*sub, *cmd);
         g_pending = cmd.get();
         g_error = nullptr;
         setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
@@ -271,6 +331,7 @@ int sc_main(int, char**) {
                 o.net = cmd->net;
                 o.report = cmd->report;
                 o.epochs = cmd->epochs;
+                o.vcd = cmd->vcd;
                 qrsim::app::run_learning(o);
             } else {
                 if (cmd->net.empty()) throw qrsim::app::UsageError("run: --net CHECKPOINT is required (or use --learn)");

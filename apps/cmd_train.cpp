@@ -115,6 +115,7 @@ void run_train(const TrainCommand& cmd) {
         report["test_loss"] = test.loss;
         report["test_samples"] = test.samples;
         report["mean_rate_hz"] = test.mean_rate_hz;
+        report["test_confusion"] = test.confusion;  // [label][prediction]
         report["train_accuracy"] = last.train_accuracy;
         report["train_samples_per_s"] = samples_per_s;
         report["train_seconds"] = train_seconds;

@@ -4,11 +4,24 @@
 
 #include "apps/config.hpp"
 #include "apps/path_guard.hpp"
+#include "hw_models/hw_config.hpp"
 
 #include <string>
 #include <vector>
 
 namespace qrsim::app {
+
+// --vcd FILE and --vcd-neurons LIST over the hw config's vcd table, for inference and for
+// on-chip training alike.
+struct VcdFlags {
+    std::string file;     // --vcd
+    std::string neurons;  // --vcd-neurons, as typed
+    // Parses the flags into hw (UsageError on a bad list) and returns where hw's traced
+    // list came from, for check_traced_neurons.
+    std::string apply(HwConfig& hw) const;
+    // The name the output path is checked under.
+    std::string output_name() const { return file.empty() ? "hw config vcd.file" : "--vcd"; }
+};
 
 struct LearnRunOptions {
     Config config;                  // task, network, seed
@@ -17,6 +30,7 @@ struct LearnRunOptions {
     std::string net;                // optional checkpoint to start from ("" : from scratch)
     std::string report;
     int epochs = 1;
+    VcdFlags vcd;
     PathGuard paths;                // the command's config and dataset files (inputs)
 };
 

@@ -189,6 +189,17 @@ SweepSpec parse_sweep_spec(const std::string& text, const std::string& path) {
                 for (const toml::node& v : *values) axis.values.push_back({leaf.key, scalar(v, leaf.key, source), source});
                 spec.grid.push_back(std::move(axis));
             }
+        } else if (name == "seeds") {
+            // Its key depends on the command (a config key or convert's --seed): set in expand_sweep.
+            const toml::array* values = node.as_array();
+            if (!values || values->empty())
+                throw UsageError(line + ": seeds must be a non-empty list of integers, e.g. seeds = [1, 2, 3]");
+            for (const toml::node& v : *values) {
+                const auto seed = v.value_exact<int64_t>();
+                if (!seed || *seed < 0)
+                    throw UsageError(line + ": seeds must be a non-empty list of integers >= 0, e.g. seeds = [1, 2, 3]");
+                spec.seeds.push_back({"", *seed, line + " [seeds]"});
+            }
         } else if (name == "points" && node.is_array()) {
             const toml::array& entries = *node.as_array();
             if (entries.empty()) throw UsageError(line + ": points is empty: give at least one [[points]] entry");
@@ -209,16 +220,24 @@ SweepSpec parse_sweep_spec(const std::string& text, const std::string& path) {
             throw UsageError(line + ": " + name + " must be a table [" + name + "]");
         } else {
             throw UsageError(line + ": unknown key " + name +
-                             " (allowed: command, description, [fixed], [grid], [[points]], [slurm])");
+                             " (allowed: command, description, seeds, [fixed], [grid], [[points]], [slurm])");
         }
     }
     if (spec.command.empty()) throw UsageError(path + ": command is missing: the qrsim command of every point (" + kCommandHelp + ")");
     return spec;
 }
 
-std::vector<SweepPoint> expand_sweep(const SweepSpec& spec, const CLI::App& root) {
-    const CLI::App& command = find_command(spec, root);
+std::vector<SweepPoint> expand_sweep(const SweepSpec& given, const CLI::App& root) {
+    const CLI::App& command = find_command(given, root);
     const bool takes_config = command.get_option_no_throw("--config") != nullptr;
+    // seeds = [...] is one more grid axis, the outermost, so a partial sweep has every
+    // setting at the first seed before any at the second.
+    SweepSpec spec = given;
+    if (!spec.seeds.empty()) {
+        SweepAxis axis{takes_config ? "train.seed" : "--seed", spec.seeds};
+        for (SweepSetting& s : axis.values) s.key = axis.key;
+        spec.grid.insert(spec.grid.begin(), std::move(axis));
+    }
     for (size_t i = 1; i < spec.command.size(); ++i)
         check_setting({spec.command[i], RawValue(std::in_place_type<bool>, true), spec.path + ": command"}, command, takes_config);
 

@@ -38,6 +38,7 @@ struct SweepSpec {
     std::vector<SweepSetting> fixed;
     std::vector<SweepAxis> grid;                 // in file order; the last varies fastest
     std::vector<std::vector<SweepSetting>> list;  // [[points]]: one more axis, the fastest
+    std::vector<SweepSetting> seeds;             // seeds = [...]: the outermost axis (train.seed or --seed)
     std::vector<std::string> sbatch_options;     // [slurm] options, passed to sbatch as is
 };
 

@@ -2,7 +2,7 @@
 // readout-only delta rule shares with it. See firmware/learning.hpp for the call order and
 // firmware/eprop_kernels.hpp for the arithmetic.
 //
-// Per step t (LIF hidden neurons; float equations in shared REFERENCES.md section 1):
+// Per step t (LIF hidden neurons; float equations in docs/references.md#e-prop):
 //   eps_i   = decay(eps_i, alpha) + s_i[t]           presynaptic, s = x_t and z_{t-1}
 //   psi_j   = pseudo_derivative(v_j - v_th)          0 on a refractory step
 //   per synapse (SpiNNaker-like, exact e-prop for LIF):

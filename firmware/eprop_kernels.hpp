@@ -1,6 +1,6 @@
 // The arithmetic kernels of on-chip e-prop (Bellec et al. 2020; ReckOn, Frenkel & Indiveri
 // 2022), integer only. Each is the ONE definition the rules in firmware/ use; the float
-// counterparts are in learning_rules/gradients.cpp (shared REFERENCES.md section 1).
+// counterparts are in learning_rules/gradients.cpp (docs/references.md#e-prop).
 //
 //   pseudo-derivative  psi = gamma/v_th max(0, 1 - |v - A| / v_th) in float. On chip the
 //                      constant gamma/v_th moves into the learning rate and psi is an

@@ -1,5 +1,5 @@
-// Quantized Rewiring on chip (Petschenig & Legenstein 2023; shared REFERENCES.md
-// section 2), integer only.
+// Quantized Rewiring on chip (Petschenig & Legenstein 2023; docs/references.md
+// #quantized-rewiring), integer only.
 //
 // Every CAM entry of a learning neuron has a hidden parameter h (signed, hidden_bits,
 // hidden_frac fractional bits below one weight-code step) and an address, kept in learning

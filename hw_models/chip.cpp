@@ -126,10 +126,13 @@ SampleResult Chip::run_sample(const SpikeSample& sample, int readout_begin) {
         idle_for_learning();
     }
     for (auto& t : tiles_) t->begin_sample(T, readout_begin);
+    router_->begin_sample();
     input_->begin_sample(&sample);
     sc_core::sc_start(sc_core::sc_time(static_cast<double>(hw_.step_ns), sc_core::SC_NS) * static_cast<double>(T + 1));
+    if (const std::string e = router_->outside().message("mesh router", router_->table_size()); !e.empty())
+        throw std::runtime_error(e);
     for (auto& t : tiles_)
-        if (!t->error().empty()) throw std::runtime_error(t->error());
+        if (const std::string e = t->error(); !e.empty()) throw std::runtime_error(e);
     if (learn && !learning_->error().empty()) throw std::runtime_error(learning_->error());
     SampleResult r;
     r.readout.assign(n_out_, 0);

@@ -32,9 +32,13 @@ void MeshRouter::b_transport(int port, tlm::tlm_generic_payload& payload, sc_tim
         s.addresses.clear();
         s.step = p.step;
     }
-    for (uint32_t a : p.addresses)
-        if (a < routes_.size())
-            for (uint16_t d : routes_[a]) staged_[d].addresses.push_back(a);
+    for (uint32_t a : p.addresses) {
+        if (a >= routes_.size()) {
+            outside_.add(a, p.step);
+            continue;
+        }
+        for (uint16_t d : routes_[a]) staged_[d].addresses.push_back(a);  // no row entries: no subscriber
+    }
     // The input port sits at tile (0, 0)'s router.
     const int src = port == tiles_ ? 0 : port;
     const int sx = src % width_, sy = src / width_;

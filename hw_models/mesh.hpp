@@ -31,6 +31,10 @@ public:
     void set_routes(std::vector<std::vector<uint16_t>> destinations) { routes_ = std::move(destinations); }
     const ActionCounters& counters() const { return counters_; }
     int input_port() const { return tiles_; }
+    // Events of the current sample with an address the table has no row for.
+    void begin_sample() { outside_.clear(); }
+    const OutsideEvents& outside() const { return outside_; }
+    size_t table_size() const { return routes_.size(); }
 
 private:
     void b_transport(int port, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
@@ -41,6 +45,7 @@ private:
     std::vector<AerPacket> staged_;  // one per destination tile, reused
     tlm::tlm_generic_payload payload_;
     ActionCounters counters_;
+    OutsideEvents outside_;
 };
 
 class AerInput : public sc_core::sc_module {

@@ -124,6 +124,7 @@ void Tile::begin_sample(int n_steps, int readout_begin) {
     std::fill(y_sum_.begin(), y_sum_.end(), 0);
     inbox_[0].clear();
     inbox_[1].clear();
+    outside_.clear();
     step_ = 0;
     n_steps_ = n_steps;
     readout_begin_ = readout_begin;
@@ -148,6 +149,11 @@ void Tile::trace(sc_core::sc_trace_file* tf, const std::vector<int>& global_neur
         sc_core::sc_trace(tf, trace_v_[i], n + "_v");
         if (role_[traced_slots_[i]] == NeuronRole::hidden) sc_core::sc_trace(tf, trace_z_[i], n + "_z");
     }
+}
+
+std::string Tile::error() const {
+    if (!error_.empty()) return error_;
+    return outside_.message("tile " + std::to_string(index_) + " fan-in index", fanin_.n_addresses());
 }
 
 void Tile::b_transport(tlm::tlm_generic_payload& payload, sc_time& delay) {
@@ -193,7 +199,10 @@ void Tile::step() {
     const uint32_t n_addr = static_cast<uint32_t>(fanin_.n_addresses());
     uint64_t sops = 0, cams = 0;
     for (uint32_t a : in) {
-        if (a >= n_addr) continue;  // the router only delivers subscribed addresses
+        if (a >= n_addr) {
+            outside_.add(a, t);
+            continue;
+        }
         const uint32_t b = off[a], e = off[a + 1];
         sops += e - b;
         cams += cam[a];

@@ -65,7 +65,8 @@ public:
     // Readout sums over the window, as (global neuron, sum) for the readout units here.
     std::vector<std::pair<int, int64_t>> readout_sums() const;
     const ActionCounters& counters() const { return counters_; }
-    const std::string& error() const { return error_; }
+    // A timing error, or the events this sample delivered outside the fan-in index.
+    std::string error() const;
     int index() const { return index_; }
     int slots() const { return slots_; }
     int global_of(int slot) const { return global_[slot]; }
@@ -122,6 +123,7 @@ private:
     std::vector<SpikeEvent> spikes_;
     ActionCounters counters_;
     std::string error_;
+    OutsideEvents outside_;
 
     // VCD mirrors: written once per step for the traced neurons.
     std::vector<int> traced_slots_;

@@ -1,5 +1,5 @@
 // Quantized Rewiring, DEEP R and the dense baseline for one group of weights; see the
-// header and /work/shared/REFERENCES.md sections 2-3.
+// header and docs/references.md#quantized-rewiring and #deep-r.
 #include "learning_rules/constrained_group.hpp"
 
 #include <algorithm>

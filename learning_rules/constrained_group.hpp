@@ -6,7 +6,7 @@
 //   deepr  DEEP R (Bellec et al. ICLR 2018): fixed signs, a budget of exactly K active
 //          connections per neuron, L1 + Langevin noise, random reactivation;
 //   dense  plain float weights, no constraint (the baseline that prune_and_round cuts).
-// Shared references: /work/shared/REFERENCES.md sections 2 and 3.
+// The methods restated: docs/references.md#quantized-rewiring and #deep-r.
 //
 // The qr projection, after every step: (1) the pair's net weight (a negative count counts
 // for the opposite sign) fixes its sign; (2) canonical form: uniform clipped to the largest

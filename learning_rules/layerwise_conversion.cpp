@@ -347,16 +347,17 @@ SnnRun simulate_snn(const RsnnParams& params, const RsnnWeights& weights, const 
     return run;
 }
 
-ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& rate_task, const ConversionOptions& o) {
-    const ConstraintSpec& spec = o.spec;
-    validate(spec);
-    if (spec.kind == WeightKind::dynapse1)
+namespace {
+
+// Options the conversion cannot honour, refused before any work (std::invalid_argument).
+void check_conversion_options(const Ann& ann, const Task& rate_task, const ConversionOptions& o) {
+    validate(o.spec);
+    if (o.spec.kind == WeightKind::dynapse1)
         throw std::invalid_argument("convert: constraint dynapse1 is not supported (use none, uniform or dynapse2)");
     if (o.method != "fit" && o.method != "naive")
         throw std::invalid_argument("convert: method '" + o.method + "' is unknown (known: fit, naive)");
     if (o.solver != "lsq") lp_norm_from_string(o.solver);
-    const int n_layers = static_cast<int>(ann.layers.size());
-    const int n_hidden = n_layers - 1;
+    const int n_hidden = static_cast<int>(ann.layers.size()) - 1;
     if (n_hidden < 1) throw std::invalid_argument("convert: the ANN needs at least one hidden layer");
     bool prunes = false;
     for (size_t l = 0; l < o.prune_to.size(); ++l) prunes |= o.prune_to[l] > 0;
@@ -365,12 +366,123 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         throw std::invalid_argument("convert: prune_to lists " + std::to_string(o.prune_to.size()) +
                                     " sizes, the ANN has " + std::to_string(n_hidden) + " hidden layers");
     const TaskInfo& info = rate_task.info();
-    const int pixels = ann.n_in();
-    if (info.n_inputs != pixels + 1 || info.n_steps != o.coding.steps || info.readout_begin != o.coding.readout_begin)
+    if (info.n_inputs != ann.n_in() + 1 || info.n_steps != o.coding.steps || info.readout_begin != o.coding.readout_begin)
         throw std::invalid_argument("convert: the rate task does not match the ANN's inputs or the coding options");
     if (o.coding.readout_begin <= n_hidden - 1)
         throw std::invalid_argument("convert: the readout window starts before the pipeline delay of " +
                                     std::to_string(n_hidden - 1) + " steps");
+}
+
+// Per-layer errors of the final network, on the sampled images, the same way for both
+// methods: each neuron's mean current from the rates its sources really produce.
+void measure_layer_errors(const Ann& ann, const Task& rate_task, const ConversionOptions& o, const Sampled& s,
+                          const std::vector<double>& lambda, double out_scale, const std::vector<Block>& blocks,
+                          ConversionResult& result) {
+    const int n_hidden = static_cast<int>(ann.layers.size()) - 1;
+    const int n_out = ann.n_out(), pixels = ann.n_in();
+    const int n_samples = static_cast<int>(s.indices.size());
+    const int steps = o.coding.steps;
+    const RsnnParams& p = result.checkpoint.params;
+    const RsnnWeights& w = result.checkpoint.weights;
+    const std::vector<int> from = layer_delays(blocks);
+    const SnnRun run = simulate_snn(p, w, rate_task, Split::train, s.indices, from, o.threads);
+    const Matrix rates = rates_of(run, from, steps);
+    const Matrix current =
+        (s.pixel_rates * w.w_in.transpose() + rates * w.w_rec.transpose()).rowwise() + w.b_rec.transpose();
+    const Layout layout(pixels, blocks);
+    for (int l = 0; l <= n_hidden; ++l) {
+        LayerFit& fit = result.layers[l];
+        fit.name = l < n_hidden ? "hidden" + std::to_string(l) : "readout";
+        fit.ann_units = ann.layers[l].n_out;
+        double sq = 0, target_sq = 0;
+        long long count = 0;
+        if (l < n_hidden) {
+            const Block& b = blocks[l];
+            fit.neurons = static_cast<int>(b.units.size());
+            fit.rate_scale = lambda[l];
+            Matrix c;
+            std::vector<std::vector<RowKind>> kind;
+            hidden_targets(s.pre[l], lambda[l], o.v_th, c, kind);
+            for (int j = 0; j < fit.neurons; ++j) {
+                FitProblem prob;
+                prob.r = current.col(layout.offset[l] + j);
+                prob.c = c.col(b.units[j]);
+                prob.kind = kind[b.units[j]];
+                sq += fit_residual(prob, Vector::Ones(1)).squaredNorm();
+                target_sq += prob.c.squaredNorm();
+                count += n_samples;
+            }
+        } else {
+            fit.neurons = n_out;
+            fit.rate_scale = out_scale;
+            const Matrix y = rates * w.w_out.transpose();
+            const Matrix e = (y.rowwise() + w.b_out.transpose()) - out_scale * s.pre.back();
+            sq = e.squaredNorm();
+            target_sq = (out_scale * s.pre.back()).squaredNorm();
+            count = static_cast<long long>(e.size());
+        }
+        fit.rms_error = std::sqrt(sq / std::max<long long>(count, 1)) / o.v_th;
+        fit.rel_error = std::sqrt(sq / std::max(target_sq, 1e-300));
+    }
+
+}
+
+// The constraint check of every layer, and the checkpoint's record of its levels and layers.
+void check_and_record(const Ann& ann, const ConversionOptions& o, const std::vector<Block>& blocks,
+                      ConversionResult& result) {
+    const int n_hidden = static_cast<int>(ann.layers.size()) - 1;
+    const int pixels = ann.n_in();
+    const ConstraintSpec& spec = o.spec;
+    const RsnnParams& p = result.checkpoint.params;
+    const RsnnWeights& w = result.checkpoint.weights;
+    const Layout layout(pixels, blocks);
+    Matrix group(p.n_rec, p.n_in + p.n_rec);
+    group << w.w_in, w.w_rec;
+    result.hidden_check = {};
+    for (int l = 0; l < n_hidden; ++l) {
+        const ConstraintCheck c =
+            check_constraints(group.middleRows(layout.offset[l], blocks[l].units.size()), spec, result.layer_quant[l]);
+        ConstraintCheck& all = result.hidden_check;
+        all.violations += c.violations;
+        all.fanin_violations += c.fanin_violations;
+        all.weight_violations += c.weight_violations;
+        all.max_fanin = std::max(all.max_fanin, c.max_fanin);
+        all.active_pairs += c.active_pairs;
+        all.entries += c.entries;
+        result.layers[l].max_fanin = c.max_fanin;
+    }
+    result.readout_check = check_constraints(w.w_out, spec, result.readout_quant);
+    result.layers[n_hidden].max_fanin = result.readout_check.max_fanin;
+    result.pipeline_delay = n_hidden - 1;
+
+    // The first hidden layer's levels are the "hidden" group, the others per-layer groups.
+    CheckpointConstraint levels;
+    levels.spec = spec;
+    levels.hidden = result.layer_quant[0];
+    levels.readout = result.readout_quant;
+    for (int l = 1; l < n_hidden; ++l)
+        levels.layers.push_back({layout.offset[l], static_cast<int>(blocks[l].units.size()), result.layer_quant[l]});
+    nlohmann::json layers = nlohmann::json::array();
+    for (int l = 0; l < n_hidden; ++l)
+        layers.push_back({{"name", result.layers[l].name}, {"rec_offset", layout.offset[l]},
+                          {"neurons", blocks[l].units.size()}, {"ann_units", blocks[l].units}});
+    result.checkpoint.extra = constraint_to_extra(levels);
+    result.checkpoint.extra.update(nlohmann::json{
+        {"conversion",
+         {{"ann", ann.name}, {"method", o.method}, {"solver", o.solver},
+          {"bias", o.bias_registers ? "register" : "channel"}, {"bias_channel", pixels},
+          {"coding", {{"steps", o.coding.steps}, {"readout_begin", o.coding.readout_begin}}},
+          {"pipeline_delay", result.pipeline_delay}, {"hidden_layers", layers}}}});
+}
+
+}  // namespace
+
+ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& rate_task, const ConversionOptions& o) {
+    check_conversion_options(ann, rate_task, o);
+    const ConstraintSpec& spec = o.spec;
+    const int n_layers = static_cast<int>(ann.layers.size());
+    const int n_hidden = n_layers - 1;
+    const int pixels = ann.n_in();
 
     const Sampled s = sample_inputs(ann, train, o);
     const int n_samples = static_cast<int>(s.indices.size());
@@ -582,88 +694,8 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         result.layers.resize(n_layers);
     }
 
-    // Per-layer errors of the final network, on the sampled images, the same way for both
-    // methods: each neuron's mean current from the rates its sources really produce.
-    const RsnnParams& p = result.checkpoint.params;
-    const RsnnWeights& w = result.checkpoint.weights;
-    const std::vector<int> from = layer_delays(blocks);
-    const SnnRun run = simulate_snn(p, w, rate_task, Split::train, s.indices, from, o.threads);
-    const Matrix rates = rates_of(run, from, steps);
-    const Matrix current =
-        (s.pixel_rates * w.w_in.transpose() + rates * w.w_rec.transpose()).rowwise() + w.b_rec.transpose();
-    const Layout layout(pixels, blocks);
-    for (int l = 0; l <= n_hidden; ++l) {
-        LayerFit& fit = result.layers[l];
-        fit.name = l < n_hidden ? "hidden" + std::to_string(l) : "readout";
-        fit.ann_units = ann.layers[l].n_out;
-        double sq = 0, target_sq = 0;
-        long long count = 0;
-        if (l < n_hidden) {
-            const Block& b = blocks[l];
-            fit.neurons = static_cast<int>(b.units.size());
-            fit.rate_scale = lambda[l];
-            Matrix c;
-            std::vector<std::vector<RowKind>> kind;
-            hidden_targets(s.pre[l], lambda[l], o.v_th, c, kind);
-            for (int j = 0; j < fit.neurons; ++j) {
-                FitProblem prob;
-                prob.r = current.col(layout.offset[l] + j);
-                prob.c = c.col(b.units[j]);
-                prob.kind = kind[b.units[j]];
-                sq += fit_residual(prob, Vector::Ones(1)).squaredNorm();
-                target_sq += prob.c.squaredNorm();
-                count += n_samples;
-            }
-        } else {
-            fit.neurons = n_out;
-            fit.rate_scale = out_scale;
-            const Matrix y = rates * w.w_out.transpose();
-            const Matrix e = (y.rowwise() + w.b_out.transpose()) - out_scale * s.pre.back();
-            sq = e.squaredNorm();
-            target_sq = (out_scale * s.pre.back()).squaredNorm();
-            count = static_cast<long long>(e.size());
-        }
-        fit.rms_error = std::sqrt(sq / std::max<long long>(count, 1)) / o.v_th;
-        fit.rel_error = std::sqrt(sq / std::max(target_sq, 1e-300));
-    }
-
-    Matrix group(p.n_rec, p.n_in + p.n_rec);
-    group << w.w_in, w.w_rec;
-    result.hidden_check = {};
-    for (int l = 0; l < n_hidden; ++l) {
-        const ConstraintCheck c =
-            check_constraints(group.middleRows(layout.offset[l], blocks[l].units.size()), spec, result.layer_quant[l]);
-        ConstraintCheck& all = result.hidden_check;
-        all.violations += c.violations;
-        all.fanin_violations += c.fanin_violations;
-        all.weight_violations += c.weight_violations;
-        all.max_fanin = std::max(all.max_fanin, c.max_fanin);
-        all.active_pairs += c.active_pairs;
-        all.entries += c.entries;
-        result.layers[l].max_fanin = c.max_fanin;
-    }
-    result.readout_check = check_constraints(w.w_out, spec, result.readout_quant);
-    result.layers[n_hidden].max_fanin = result.readout_check.max_fanin;
-    result.pipeline_delay = n_hidden - 1;
-
-    // The first hidden layer's levels are the "hidden" group, the others per-layer groups.
-    CheckpointConstraint levels;
-    levels.spec = spec;
-    levels.hidden = result.layer_quant[0];
-    levels.readout = result.readout_quant;
-    for (int l = 1; l < n_hidden; ++l)
-        levels.layers.push_back({layout.offset[l], static_cast<int>(blocks[l].units.size()), result.layer_quant[l]});
-    nlohmann::json layers = nlohmann::json::array();
-    for (int l = 0; l < n_hidden; ++l)
-        layers.push_back({{"name", result.layers[l].name}, {"rec_offset", layout.offset[l]},
-                          {"neurons", blocks[l].units.size()}, {"ann_units", blocks[l].units}});
-    result.checkpoint.extra = constraint_to_extra(levels);
-    result.checkpoint.extra.update(nlohmann::json{
-        {"conversion",
-         {{"ann", ann.name}, {"method", o.method}, {"solver", o.solver},
-          {"bias", o.bias_registers ? "register" : "channel"}, {"bias_channel", pixels},
-          {"coding", {{"steps", o.coding.steps}, {"readout_begin", o.coding.readout_begin}}},
-          {"pipeline_delay", result.pipeline_delay}, {"hidden_layers", layers}}}});
+    measure_layer_errors(ann, rate_task, o, s, lambda, out_scale, blocks, result);
+    check_and_record(ann, o, blocks, result);
     return result;
 }
 

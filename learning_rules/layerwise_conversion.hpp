@@ -1,5 +1,5 @@
-// ANN -> SNN conversion for the tile (Mern, Gupta, Kochenderfer, IEEE SSCI 2017; shared
-// REFERENCES.md section 4): layer by layer, each neuron's synapses are fitted so that its
+// ANN -> SNN conversion for the tile (Mern, Gupta, Kochenderfer, IEEE SSCI 2017;
+// docs/references.md#layer-wise-conversion): layer by layer, each neuron's synapses are fitted so that its
 // integrate-and-fire rate follows the ANN unit's activation on sampled training images,
 // under the chip's constraints (constraint_spec.hpp: fan-in K, uniform n-bit or dynapse2
 // levels shared by a group), with optimal node pruning to a designer's layer sizes.

@@ -1,6 +1,6 @@
 // The recurrent spiking network of the float reference: LIF and ALIF neurons with reset
 // by subtraction and refractoriness, and a leaky readout (Bellec et al. 2020, eqs. in
-// shared REFERENCES.md section 1). Neurons [0, n_rec - n_alif) are LIF, the rest ALIF.
+// docs/references.md#e-prop). Neurons [0, n_rec - n_alif) are LIF, the rest ALIF.
 //
 //   v_t = alpha v_{t-1} + W_in x_t + W_rec z_{t-1} + b_rec - v_th z_{t-1}
 //   a_t = rho a_{t-1} + z_{t-1},   A_t = v_th + beta a_t

@@ -1,5 +1,5 @@
 // The per-neuron problems of layer-wise synapse optimisation (Mern, Gupta, Kochenderfer,
-// IEEE SSCI 2017; shared REFERENCES.md section 4). One output neuron at a time: find its
+// IEEE SSCI 2017; docs/references.md#layer-wise-conversion). One output neuron at a time: find its
 // synapses w so that the current r_k . w it receives on sampled input k matches a target
 // current c_k derived from the ANN's activation.
 //

@@ -61,7 +61,8 @@ struct Worker {
     double loss = 0;
     int correct = 0;
     double spikes = 0;
-    void clear_stats() { loss = 0; correct = 0; spikes = 0; }
+    std::vector<std::vector<int>> confusion;  // evaluate: [label][prediction]
+    void clear_stats() { loss = 0; correct = 0; spikes = 0; confusion.clear(); }
 };
 
 // Splits the hidden group's [w_in | w_rec] matrix and joins it back.
@@ -332,7 +333,11 @@ EvalResult Trainer::evaluate(const Task& task, Split split, int max_samples) con
     PreparedWeights w;
     w.prepare(effective_weights());
     const TaskInfo& info = task.info();
-    for (auto& wk : m.workers) wk.clear_stats();
+    const int classes = info.n_classes;
+    for (auto& wk : m.workers) {
+        wk.clear_stats();
+        wk.confusion.assign(classes, std::vector<int>(classes, 0));
+    }
     parallel_chunks(m.workers, n, [&](Worker& wk, int b, int e) {
         Vector err;
         for (int k = b; k < e; ++k) {
@@ -346,15 +351,19 @@ EvalResult Trainer::evaluate(const Task& task, Split split, int max_samples) con
             }
             wk.loss += loss.loss();
             wk.correct += loss.prediction() == wk.sample.label;
+            ++wk.confusion.at(wk.sample.label).at(loss.prediction());
         }
     });
     EvalResult r;
     r.samples = n;
+    r.confusion.assign(classes, std::vector<int>(classes, 0));
     double spikes = 0;
     for (const auto& wk : m.workers) {
         r.loss += wk.loss;
         r.accuracy += wk.correct;
         spikes += wk.spikes;
+        for (int a = 0; a < classes; ++a)
+            for (int p = 0; p < classes; ++p) r.confusion[a][p] += wk.confusion[a][p];
     }
     r.accuracy /= std::max(n, 1);
     r.loss /= std::max(n, 1);

@@ -70,6 +70,9 @@ struct EvalResult {
     double loss = 0;
     int samples = 0;
     double mean_rate_hz = 0;  // mean firing rate of the recurrent neurons
+    // confusion[label][prediction]: counts. Shows what an accuracy hides, e.g. below chance
+    // on balanced classes, where the predictions avoid each image's own class.
+    std::vector<std::vector<int>> confusion;
 };
 
 // Initial weights: Gaussian, scaled by fan-in (Bellec et al. 2020), zero diagonal.

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""The issue-3 trade-off of the sweep configs/sweeps/fanin_precision.toml: test accuracy
-against the fan-in limit K for every weight precision, one panel per training method and
-rule (PNG), and the same numbers as Markdown tables (stdout).
+"""The fan-in x precision trade-off of the sweep configs/sweeps/fanin_precision.toml: test
+accuracy against the fan-in limit K for every weight precision, one panel per training
+method and rule (PNG), and the same numbers as Markdown tables (stdout).
 
 Usage: /usr/bin/python3 scripts/plot_fanin_precision.py SWEEP.csv OUT.png
-(SWEEP.csv from `qrsim report out/sweeps/fanin_precision`.)
+(SWEEP.csv from `qrsim report out/sweeps/fanin_precision`: sweep.csv, one run per point, or
+sweep_seeds.csv, mean +- std over seeds: error bars, and "mean +- std" cells.)
 """
 import csv
 import sys
@@ -28,12 +29,15 @@ def main():
         sys.exit(f"plot_fanin_precision.py: {sys.argv[1]} has no rows")
     rules = sorted({r.get("train.rule", "") or "bptt" for r in rows})
 
+    key = "test_accuracy_mean" if "test_accuracy_mean" in rows[0] else "test_accuracy"
+
     def acc(rule, method, kind, bits, k):
+        """(mean, std) in %; std is 0 for a single run."""
         for r in rows:
             if ((r.get("train.rule", "") or "bptt") == rule and r["constraint.method"] == method
                     and r["constraint.kind"] == kind and int(r["constraint.fanin"]) == k
-                    and (bits is None or r.get("constraint.weight_bits") == bits) and r["test_accuracy"]):
-                return 100 * float(r["test_accuracy"])
+                    and (bits is None or r.get("constraint.weight_bits") == bits) and r[key]):
+                return 100 * float(r[key]), 100 * float(r.get("test_accuracy_std") or 0)
         return None
 
     fig, axes = plt.subplots(len(rules), len(METHODS), figsize=(4.2 * len(METHODS), 3.4 * len(rules)),
@@ -47,11 +51,13 @@ def main():
             ax = axes[i][j]
             for kind, bits, name in PRECISIONS:
                 ys = [acc(rule, method, kind, bits, k) for k in FANINS]
-                cells = [f"{y:.1f}" if y is not None else "-" for y in ys]
+                cells = ["-" if y is None else f"{y[0]:.1f} +- {y[1]:.1f}" if key.endswith("_mean") else f"{y[0]:.1f}"
+                         for y in ys]
                 print(f"| {method} | {name} | " + " | ".join(cells) + " |")
                 pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
                 if pts:
-                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=name)
+                    ax.errorbar([p[0] for p in pts], [p[1][0] for p in pts], yerr=[p[1][1] for p in pts],
+                                marker="o", capsize=2, label=name)
             ax.set_title(f"{title} ({rule})", fontsize=10)
             ax.set_xticks(xs, [str(k) if k else "dense" for k in FANINS])
             ax.grid(alpha=0.3)

@@ -6,6 +6,8 @@ training sample where reports have it: run --learn), as PNG and SVG:
 one colour and line per method (constraint.method, split by train.rule when that varies),
 one marker per weight precision; each method's line joins its own Pareto-optimal points,
 and the Pareto front over all points (most accurate for its cost) is ringed in black.
+Given the seed summary (`sweep_seeds.csv`: `<metric>_mean` and `<metric>_std` columns), each
+point is a setting's mean over its seeds with +-1 std error bars on both axes.
 
 Usage: /usr/bin/python3 scripts/plot_sweep.py SWEEP.csv OUT_DIR
 (Debian's python3 with python3-matplotlib; the python3 first on PATH may lack matplotlib.)
@@ -36,6 +38,15 @@ def number(text):
     return x if math.isfinite(x) else None
 
 
+def value(row, key):
+    """A metric of a row: its mean over seeds in a seed summary, else the single value."""
+    return number(row.get(key + "_mean", row.get(key)))
+
+
+def spread(row, key):
+    return number(row.get(key + "_std")) or 0.0
+
+
 def label(row, keys):
     parts = [row.get(k, "") for k in keys if row.get(k, "")]
     return " / ".join(parts) if parts else "all points"
@@ -59,7 +70,7 @@ def pareto(points):
 
 
 def plot(rows, columns, x_key, x_label, stem, out_dir):
-    data = [(number(r.get(x_key)), number(r.get("test_accuracy")), r) for r in rows]
+    data = [(value(r, x_key), value(r, "test_accuracy"), r) for r in rows]
     data = [(x, acc, r) for x, acc, r in data if x is not None and acc is not None]
     if not data:
         why = "train reports have none; run and run --learn reports do" if x_key.startswith("energy") else "no report has it"
@@ -75,9 +86,13 @@ def plot(rows, columns, x_key, x_label, stem, out_dir):
         color = colors[i % len(colors)]
         mine = [(x, acc, r) for x, acc, r in data if label(r, series_keys) == name]
         for j, prec in enumerate(precisions):
-            pts = [(x, 100 * acc) for x, acc, r in mine if precision(r) == prec]
+            pts = [(x, 100 * acc, spread(r, x_key), 100 * spread(r, "test_accuracy"))
+                   for x, acc, r in mine if precision(r) == prec]
             if pts:
-                ax.scatter(*zip(*pts), color=color, marker=MARKERS[j % len(MARKERS)], alpha=0.55, s=28)
+                xs, ys, xerr, yerr = zip(*pts)
+                ax.scatter(xs, ys, color=color, marker=MARKERS[j % len(MARKERS)], alpha=0.55, s=28)
+                if any(xerr) or any(yerr):
+                    ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, fmt="none", ecolor=color, alpha=0.55, lw=0.8, capsize=2)
         front = pareto([(x, 100 * acc) for x, acc, _ in mine])
         ax.plot(*zip(*front), color=color, lw=1.5, label=name)
     overall = pareto([(x, 100 * acc) for x, acc, _ in data])
@@ -91,7 +106,8 @@ def plot(rows, columns, x_key, x_label, stem, out_dir):
         ax.set_xscale("log")
     ax.set_xlabel(x_label)
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"test accuracy vs {x_label.split(' (')[0]}, {len(data)} points")
+    seeds = f", mean +- std over seeds" if "test_accuracy_mean" in columns else ""
+    ax.set_title(f"test accuracy vs {x_label.split(' (')[0]}, {len(data)} points{seeds}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()

@@ -1,4 +1,4 @@
-// Testbenches of on-chip learning (issue 5), each TEST_CASE its own ctest process (one
+// Testbenches of on-chip learning, each TEST_CASE its own ctest process (one
 // SystemC elaboration each):
 //  (1) firmware in the tile vs the float e-prop reference (learning_rules/gradients.hpp) on
 //      the same network and the same input spikes: per-step traces (max / mean relative

@@ -67,4 +67,18 @@ expect 2 '^qrsim: error: --hw-set tile\.cores=0: tile\.cores = 0 out of range' r
 # --ann compares with the ANN a converted network came from: only for the rate task.
 expect 2 'ann compares .* needs --task fmnist-rate' run --hw uniform4 --net "$tmp/small.json" --ann "$tmp/small.json" --report "$out/r.json"
 
+# A flag that does nothing in the chosen mode is refused, not ignored.
+expect 2 '^qrsim: error: --ann: compares a converted network with its ANN during inference; drop --learn' \
+    run --learn --hw dynapse2 --ann "$tmp/small.json" --report "$out/r.json"
+expect 2 '^qrsim: error: --threads: run --learn simulates the tile on one thread' run --learn --hw dynapse2 --threads 2 --report "$out/r.json"
+expect 2 '^qrsim: error: --epochs: passes of on-chip training: only with --learn' run --hw uniform4 --net "$tmp/small.json" --epochs 2 --report "$out/r.json"
+expect 2 '^qrsim: error: --train-samples: on-chip training samples: only with --learn' run --hw uniform4 --net "$tmp/small.json" --train-samples 8 --report "$out/r.json"
+expect 2 "^qrsim: error: --neurons: the network's size comes from --net" run --learn --hw dynapse2 --net "$tmp/small.json" --neurons 16 --report "$out/r.json"
+expect 2 '^qrsim: error: --vcd-neurons needs --vcd FILE' run --learn --hw dynapse2 --vcd-neurons 0,1 --report "$out/r.json"
+expect 2 "^qrsim: error: --vcd-neurons 0,500: neuron 500 does not exist" run --learn --hw dynapse2 --test-samples 2 --train-samples 2 --vcd "$out/l.vcd" --vcd-neurons 0,500 --report "$out/r.json"
+# convert spells the common flags like every other command.
+expect 2 'data-dir' convert --ann mlp --data-dir "$tmp" --report "$out/r.json"
+expect 2 '^qrsim: error: --train-samples 0: give -1 \(all\) or at least 1' convert --ann mlp --train-samples 0 --report "$out/r.json"
+expect 1 "$tmp/nope" convert --ann mlp --data "$tmp/nope" --report "$out/r.json"
+
 finish

@@ -47,6 +47,9 @@ expect no_command 'command is missing' '[grid]\nconstraint.fanin = [8]\n'
 expect bad_command 'command = "trian" is not a qrsim command' 'command = "trian"\n'
 expect unknown_section 'unknown key gird' "$ok[gird]\nconstraint.fanin = [8]\n"
 expect syntax 'toml:2:6: ' 'command = "train"\n[grid\n'
+expect seeds_and_seed 'toml:2 \[seeds\]: train\.seed is already set at .*toml:4 \[fixed\]' 'command = "train"\nseeds = [1, 2]\n[fixed]\ntrain.seed = 3\n'
+expect seeds_empty 'seeds must be a non-empty list of integers' 'command = "train"\nseeds = []\n'
+expect seeds_text 'seeds must be a non-empty list of integers >= 0' 'command = "train"\nseeds = [1, "two"]\n'
 code=0
 "$qrsim" sweep "$tmp/no-such-spec.toml" 2>"$tmp/stderr" || code=$?
 if [[ $code -ne 2 ]] || ! grep -q '^qrsim: error: cannot read sweep spec' "$tmp/stderr"; then

@@ -46,3 +46,36 @@ for ext in ("png", "svg"):
     assert os.path.getsize(f"{root}/plots/accuracy_vs_memory.{ext}") > 1000
 print("sweep smoke ok:", len(rows), "points")
 PY
+
+# seeds = [...]: every setting once per seed; `qrsim report` adds the mean and the sample
+# standard deviation over the seeds of each setting (checked against Python's statistics).
+cat >"$tmp/seeds.toml" <<'TOML'
+command = "train"
+seeds = [1, 2, 3]
+[fixed]
+task.train_samples = 32
+task.test_samples = 32
+train.epochs = 1
+train.batch_size = 16
+train.threads = 1
+[grid]
+constraint.method = ["qr", "prune-round"]
+TOML
+"$qrsim" sweep "$tmp/seeds.toml" --out "$tmp/seeds" --jobs 2 2>"$tmp/stderr" || { cat "$tmp/stderr" >&2; exit 1; }
+grep -q 'all 6 points done' "$tmp/stderr" || { cat "$tmp/stderr" >&2; exit 1; }
+"$qrsim" report "$tmp/seeds" >"$tmp/report.out"
+"$python" - "$tmp/seeds" <<'PY'
+import csv, json, statistics, sys
+root = sys.argv[1]
+runs = list(csv.DictReader(open(f"{root}/sweep.csv")))
+summary = list(csv.DictReader(open(f"{root}/sweep_seeds.csv")))
+assert len(runs) == 6 and {r["train.seed"] for r in runs} == {"1", "2", "3"}, runs
+assert len(summary) == 2 and "train.seed" not in summary[0], summary
+for row in summary:
+    acc = [json.load(open(f"{root}/{r['point']}/report.json"))["test_accuracy"]
+           for r in runs if r["constraint.method"] == row["constraint.method"]]
+    assert row["seeds"] == "3" and len(acc) == 3, (row, acc)
+    assert abs(float(row["test_accuracy_mean"]) - statistics.mean(acc)) < 1e-12, (row, acc)
+    assert abs(float(row["test_accuracy_std"]) - statistics.stdev(acc)) < 1e-12, (row, acc)
+    print(f"seeds ok: {row['constraint.method']}: {statistics.mean(acc):.4f} +- {statistics.stdev(acc):.4f} over {acc}")
+PY

@@ -277,6 +277,35 @@ TEST_CASE("a hop latency longer than the step is a timing error", "[tile][mesh]"
     CHECK_THROWS_WITH(chip.run_sample(s, task->info().readout_begin), Contains("mesh.hop_latency_ns too long"));
 }
 
+TEST_CASE("events outside the address table are counted and stop the run", "[tile][mesh]") {
+    // The tiny network has 4 addresses (2 inputs, 2 neurons); 7 and 9 have no row.
+    Tiny tiny;
+    Chip chip(tiny.hw, tiny.net);
+    chip.record_spikes(true);
+    SpikeSample bad;
+    bad.begin_step();
+    bad.add_spike(0);
+    bad.add_spike(7);
+    bad.begin_step();
+    bad.add_spike(9);
+    bad.begin_step();
+    std::string message;  // two matchers joined by && inside CHECK_THROWS_WITH outlive their temporaries
+    try {
+        chip.run_sample(bad, 0);
+    } catch (const std::runtime_error& e) {
+        message = e.what();
+    }
+    CHECK_THAT(message, Contains("mesh router: 2 AER events outside its address table (4 rows)"));
+    CHECK_THAT(message, Contains("first: address 7 at step 0"));
+    // The count is per sample: a clean sample afterwards runs as on a fresh chip.
+    chip.take_spikes();
+    chip.run_sample(tiny.sample, 0);
+    const auto spikes = chip.take_spikes();
+    REQUIRE(spikes.size() == 2);
+    CHECK(spikes[0] == SpikeEvent{0, 0});
+    CHECK(spikes[1] == SpikeEvent{1, 1});
+}
+
 TEST_CASE("a network that does not fit the chip is refused before simulation", "[tile]") {
     Tiny tiny;
     tiny.net.fanin[0].push_back(EntryCode{1, 3});
