@@ -371,4 +371,17 @@ EvalResult evaluate_weights(const RsnnParams& params, const RsnnWeights& weights
     return trainer.evaluate(task, split, max_samples);
 }
 
+Checkpoint prune_and_round_checkpoint(const Checkpoint& checkpoint, const ConstraintSpec& spec) {
+    Checkpoint out = checkpoint;
+    CheckpointConstraint levels;
+    levels.spec = spec;
+    Matrix hidden = join_hidden(checkpoint.weights.w_in, checkpoint.weights.w_rec);
+    prune_and_round(hidden, spec, levels.hidden);
+    split_hidden(hidden, checkpoint.params.n_in, out.weights);
+    prune_and_round(out.weights.w_out, spec, levels.readout);
+    if (!out.extra.is_object()) out.extra = nlohmann::json::object();
+    out.extra["constraint"] = constraint_to_extra(levels).at("constraint");
+    return out;
+}
+
 }  // namespace qrsim
