@@ -51,9 +51,11 @@ void run_import_nir(const ImportNirCommand& cmd) {
     Checkpoint cp = checkpoint_from_nir(graph, options, cmd.nir);
     if (spec.kind != WeightKind::none) cp = prune_and_round_checkpoint(cp, spec);
     const RsnnParams& p = cp.params;
+    char tau_syn[64] = "";
+    if (p.tau_syn > 0) std::snprintf(tau_syn, sizeof tau_syn, ", tau_syn %.6g ms", p.tau_syn);
     std::printf("imported %s: %d inputs, %d %s neurons (tau_m %.6g ms%s, v_th %.6g, reset %s), %d readout (tau_out %.6g ms), dt %.6g ms%s\n",
                 cmd.nir.c_str(), p.n_in, p.n_rec, p.tau_syn > 0 ? "CubaLIF" : "LIF", p.tau_m,
-                p.tau_syn > 0 ? (", tau_syn " + std::to_string(p.tau_syn) + " ms").c_str() : "", p.v_th,
+                tau_syn, p.v_th,
                 p.reset_to_zero ? "to zero" : "by subtraction", p.n_out, p.tau_out, p.dt,
                 spec.kind != WeightKind::none ? (", projected onto " + cmd.constraint + " K=" + std::to_string(spec.fanin)).c_str() : "");
     paths.create_output_dirs();
