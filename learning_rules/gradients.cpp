@@ -126,19 +126,22 @@ SampleOutcome Bptt::accumulate(const PreparedWeights& w, const SpikeSample& samp
 Eprop::Eprop(const RsnnParams& params, const GradientOptions& options)
     : p_(params), opt_(options), stepper_(params, options.spike_fn), n_pre_(params.n_in + params.n_rec),
       n_online_(options.online_traces ? params.n_rec : params.n_alif) {
-    // Its eligibility traces are derived for this neuron model only.
-    if (params.tau_syn > 0 || params.tau_syn_out > 0 || params.reset_to_zero)
-        throw std::invalid_argument(
-            "e-prop supports neurons without synaptic filters that reset by subtraction "
-            "(tau_syn = tau_syn_out = 0, reset_to_zero = 0); train this network with BPTT");
     ebar_.setZero(n_online_, n_pre_);
     eps_a_.setZero(p_.n_alif, n_pre_);
     g_.setZero(p_.n_rec, n_pre_);
     if (opt_.reg_coeff > 0) e_sum_.setZero(n_online_, n_pre_);
 }
 
+bool eprop_supports(const RsnnParams& p) { return p.tau_syn == 0 && p.tau_syn_out == 0 && !p.reset_to_zero; }
+
+extern const char* const kEpropUnsupported =
+    "e-prop supports neurons without synaptic filters that reset by subtraction "
+    "(tau_syn = tau_syn_out = 0, reset_to_zero = 0); train this network with BPTT";
+
 SampleOutcome Eprop::accumulate(const PreparedWeights& w, const Matrix& feedback,
                                 const SpikeSample& sample, const TaskInfo& info, GradientSum& grad) {
+    // Its eligibility traces are derived for this neuron model only.
+    if (!eprop_supports(p_)) throw std::invalid_argument(kEpropUnsupported);
     const int T = sample.n_steps();
     const int N = p_.n_rec, n_lif = p_.n_rec - p_.n_alif;
     const int first_online = N - n_online_;  // rows [first_online, N) keep per-synapse traces

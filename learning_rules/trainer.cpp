@@ -79,6 +79,7 @@ Matrix join_hidden(const Matrix& w_in, const Matrix& w_rec) {
 
 void validate_options(const RsnnParams& p, const TrainOptions& o) {
     if (p.n_in < 1 || p.n_rec < 1 || p.n_out < 1) throw std::invalid_argument("network: sizes must be positive");
+    if (o.rule == "eprop" && !eprop_supports(p)) throw std::invalid_argument(kEpropUnsupported);
     if (o.rule != "bptt" && o.rule != "eprop")
         throw std::invalid_argument("train.rule: unknown rule '" + o.rule + "' (use bptt or eprop)");
     if (o.feedback != "symmetric" && o.feedback != "random")

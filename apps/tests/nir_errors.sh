@@ -44,4 +44,12 @@ PROTECT="$tmp/good.json" expect 2 'OUT\.nir .*good\.json is the same file as NET
 expect 1 'ALIF neurons, and NIR has no neuron with an adaptive threshold' export-nir "$tmp/alif.json" "$out/x.nir"
 expect 1 'cannot read checkpoint .*nothing\.json' export-nir "$tmp/nothing.json" "$out/x.nir"
 check "a good file imports" test -s "$tmp/good.json"
+
+echo "== an imported network on the tile"
+"$qrsim" import-nir "$bad/cuba_fmnist.nir" --checkpoint "$tmp/cuba_u4.json" --constraint uniform >/dev/null
+"$qrsim" import-nir "$bad/lif_fmnist.nir" --checkpoint "$tmp/lif_u4.json" --constraint uniform >/dev/null
+expect 1 "synaptic current filters .*the tile's neuron core models LIF/ALIF neurons and a leaky readout without them" \
+    run --hw uniform4 --hw-set neuron.reset=zero --net "$tmp/cuba_u4.json" --test-samples 4
+expect 1 'the network resets to zero, the tile uniform4 by subtraction: add --hw-set neuron.reset=zero' \
+    run --hw uniform4 --net "$tmp/lif_u4.json" --test-samples 4
 finish

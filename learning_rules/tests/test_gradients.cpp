@@ -183,12 +183,21 @@ TEST_CASE("BPTT equals central finite differences for current-based neurons that
 }
 
 TEST_CASE("e-prop refuses neurons its traces are not derived for", "[gradients]") {
-    RsnnParams p = small_params(0);
-    p.tau_syn = 5.0;
-    CHECK_THROWS_WITH(Eprop(p, GradientOptions{}), Catch::Contains("train this network with BPTT"));
-    p.tau_syn = 0;
-    p.reset_to_zero = 1;
-    CHECK_THROWS_WITH(Eprop(p, GradientOptions{}), Catch::Contains("reset_to_zero = 0"));
+    for (int variant = 0; variant < 2; ++variant) {
+        RsnnParams p = small_params(0);
+        (variant == 0 ? p.tau_syn : p.tau_syn_out) = 5.0;
+        if (variant == 1) p.reset_to_zero = 1;
+        const TaskInfo info = small_task(10);
+        const SpikeSample s = random_sample(info, 1);
+        PreparedWeights w;
+        w.prepare(random_weights(p, 2, 0.1));
+        GradientSum grad;
+        grad.resize_zero(p);
+        Eprop eprop(p, GradientOptions{});
+        CHECK_THROWS_WITH(eprop.accumulate(w, w.w_out_t, s, info, grad), Catch::Contains("train this network with BPTT"));
+        CHECK_FALSE(eprop_supports(p));
+    }
+    CHECK(eprop_supports(small_params(4)));
 }
 
 TEST_CASE("e-prop equals BPTT without recurrent weights", "[gradients]") {

@@ -52,3 +52,9 @@ with h5py.File(os.path.join(out, "subgraph.nir"), "w") as f:
 good = open(os.path.join(out, "good.nir"), "rb").read()
 with open(os.path.join(out, "truncated.nir"), "wb") as f:
     f.write(good[: len(good) // 2])
+
+# Networks of fmnist-rows' sizes (224 inputs, 10 classes) the tile must refuse as they are.
+nodes, edges = fx.recurrent_cuba(rng, n_in=224, n=16, n_out=10)
+write("cuba_fmnist", nodes, edges)
+nodes, edges = fx.feed_forward(rng, sizes=(224, 16), n_out=10)
+write("lif_fmnist", nodes, edges)
