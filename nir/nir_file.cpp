@@ -26,7 +26,6 @@ constexpr size_t kMaxEdges = 100000;
 constexpr size_t kMaxTextBytes = size_t{1} << 20;  // one string (a metadata JSON text)
 constexpr size_t kMaxNameBytes = 256;
 constexpr int kMaxRank = 8;
-constexpr unsigned kReadSeconds = 20;  // wall time the reading process may take
 
 // HDF5 prints its error stack to stderr by default; errors here are one line of ours.
 void silence_hdf5() {
@@ -429,7 +428,7 @@ void write_all(int fd, const std::string& data) {
 // corrupted heap makes it read out of bounds and crash. The file is therefore parsed in a
 // child process, which hands the graph back through a pipe; a crash there becomes one
 // error line. (fork() in a single-threaded caller, as qrsim is while it reads its inputs.)
-NirGraph nir_from_bytes(const std::string& bytes, const std::string& origin) {
+NirGraph nir_from_bytes(const std::string& bytes, const std::string& origin, unsigned seconds) {
     if (!has_hdf5_signature(bytes)) throw std::runtime_error("NIR file " + origin + ": not an HDF5 file (no HDF5 signature)");
     int fds[2];
     if (::pipe(fds) != 0) throw std::runtime_error("NIR file " + origin + ": cannot start its reader (pipe failed)");
@@ -443,7 +442,7 @@ NirGraph nir_from_bytes(const std::string& bytes, const std::string& origin) {
         // A crash must end this process, not run the parent's handlers (a test framework's).
         for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGALRM}) std::signal(sig, SIG_DFL);
         // Damaged files can also make HDF5 loop forever; a real file reads in about a second.
-        ::alarm(kReadSeconds);
+        ::alarm(seconds);
         ::close(fds[0]);
         std::string message;
         try {
@@ -473,7 +472,7 @@ NirGraph nir_from_bytes(const std::string& bytes, const std::string& origin) {
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM)
-        throw std::runtime_error("NIR file " + origin + ": HDF5 did not finish reading it in " + std::to_string(kReadSeconds) +
+        throw std::runtime_error("NIR file " + origin + ": HDF5 did not finish reading it in " + std::to_string(seconds) +
                                  " s: a damaged file");
     if (WIFSIGNALED(status))
         throw std::runtime_error("NIR file " + origin + ": HDF5 crashed reading it (signal " + std::to_string(WTERMSIG(status)) +

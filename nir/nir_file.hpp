@@ -24,7 +24,9 @@ namespace qrsim {
 
 NirGraph read_nir_file(const std::string& path);
 // The same from the file's bytes (`origin` names it in errors); what the fuzz target calls.
-NirGraph nir_from_bytes(const std::string& bytes, const std::string& origin);
+// HDF5 reads them in a child process given `seconds` of wall time (nir_file.cpp says why).
+inline constexpr unsigned kNirReadSeconds = 20;
+NirGraph nir_from_bytes(const std::string& bytes, const std::string& origin, unsigned seconds = kNirReadSeconds);
 
 // The file's bytes (HDF5 built in memory), and the file written atomically from them:
 // no partial file is ever left behind.
