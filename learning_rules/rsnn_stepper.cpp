@@ -76,14 +76,12 @@ void RsnnStepper::step(const PreparedWeights& w, const SpikeSample& sample, int 
         if (z != 0) active_.push_back(j);
     }
 
-    if (kappa_syn_ > 0) {
-        y_syn_ = kappa_syn_ * y_syn_ + w.b_out;
-        for (int j : active_) y_syn_ += z_[j] * w.w_out_t.row(j).transpose();
-        y_ = kappa_ * y_ + y_syn_;
-    } else {
-        y_ = kappa_ * y_ + w.b_out;
-        for (int j : active_) y_ += z_[j] * w.w_out_t.row(j).transpose();
-    }
+    // The readout's input goes through its synaptic filter when it has one, else straight in.
+    const bool filtered = kappa_syn_ > 0;
+    Vector& input = filtered ? y_syn_ : y_;
+    input = (filtered ? kappa_syn_ : kappa_) * input + w.b_out;
+    for (int j : active_) input += z_[j] * w.w_out_t.row(j).transpose();
+    if (filtered) y_ = kappa_ * y_ + y_syn_;
 }
 
 ReadoutLoss::ReadoutLoss(const TaskInfo& info, int label)
