@@ -153,6 +153,9 @@ const std::vector<Key>& keys() {
         key("network", "beta", FIELD(network.beta), real_range(0, 1e6)),
         key("network", "refractory", FIELD(network.refractory), int_range(0, 100)),
         key("network", "gamma", FIELD(network.gamma), above(0)),
+        key("network", "tau_syn", FIELD(network.tau_syn), real_range(0, 1e9)),          // 0: no synaptic filter
+        key("network", "tau_syn_out", FIELD(network.tau_syn_out), real_range(0, 1e9)),  // 0: no readout filter
+        key("network", "reset_to_zero", FIELD(network.reset_to_zero), int_range(0, 1)),
 
         key("train", "rule", FIELD(train.rule), one_of({"bptt", "eprop"})),
         key("train", "feedback", FIELD(train.feedback), one_of({"symmetric", "random"})),

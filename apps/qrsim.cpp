@@ -10,5 +10,7 @@ int main(int argc, char** argv) {
     qrsim::app::register_convert(app);
     qrsim::app::register_sweep(app);
     qrsim::app::register_report(app);
+    qrsim::app::register_import_nir(app);
+    qrsim::app::register_export_nir(app);
     return qrsim::app::run_cli(app, argc, argv);
 }

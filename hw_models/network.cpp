@@ -66,6 +66,15 @@ int32_t to_lut_value(double w, const HwConfig& hw, const char* what) {
 }
 
 void set_neuron_configs(const RsnnParams& p, const HwConfig& hw, TileNetwork& net) {
+    // The neuron core has no synaptic current filter: a current-based network would run
+    // with different dynamics, so it is refused rather than approximated.
+    if (p.tau_syn > 0 || p.tau_syn_out > 0)
+        throw std::runtime_error("the network has synaptic current filters (tau_syn = " + std::to_string(p.tau_syn) +
+                                 " ms, tau_syn_out = " + std::to_string(p.tau_syn_out) +
+                                 " ms): the tile's neuron core models LIF/ALIF neurons and a leaky readout without them");
+    if (p.reset_to_zero && hw.reset != fw::reset_zero)
+        throw std::runtime_error("the network resets to zero, the tile " + hw.name +
+                                 " by subtraction: add --hw-set neuron.reset=zero");
     const int32_t vth = static_cast<int32_t>(std::llround(std::ldexp(p.v_th, hw.membrane_frac_bits)));
     if (!fw::fits_signed(vth, hw.membrane_bits) || vth <= 0)
         throw std::runtime_error("v_th = " + std::to_string(p.v_th) + " is " + std::to_string(vth) +

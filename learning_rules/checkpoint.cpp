@@ -31,6 +31,15 @@ void for_each_param(RsnnParams& p, F&& f) {
     f("dt", p.dt);
 }
 
+// Fields added after version 1 was fixed: a checkpoint without them keeps the defaults,
+// which are the dynamics it was trained with.
+template <class F>
+void for_each_later_param(RsnnParams& p, F&& f) {
+    f("tau_syn", p.tau_syn);
+    f("tau_syn_out", p.tau_syn_out);
+    f("reset_to_zero", p.reset_to_zero);
+}
+
 json matrix_to_json(const std::string& name, const double* data, Eigen::Index rows,
                     Eigen::Index cols) {
     json values = json::array();
@@ -97,6 +106,13 @@ public:
             field = number<std::decay_t<decltype(field)>>(member(j, "params", key),
                                                           std::string("params.") + key);
         });
+        for_each_later_param(p, [&](const char* key, auto& field) {
+            if (j.is_object() && j.contains(key))
+                field = number<std::decay_t<decltype(field)>>(j.at(key), std::string("params.") + key);
+        });
+        if (p.tau_syn < 0) fail("params.tau_syn must be >= 0 (0: no synaptic filter)");
+        if (p.tau_syn_out < 0) fail("params.tau_syn_out must be >= 0 (0: no synaptic filter)");
+        if (p.reset_to_zero > 1) fail("params.reset_to_zero must be 0 or 1");
         if (p.n_in < 1) fail("params.n_in must be >= 1");
         if (p.n_rec < 1) fail("params.n_rec must be >= 1");
         if (p.n_out < 1) fail("params.n_out must be >= 1");
@@ -186,6 +202,7 @@ json params_to_json(const RsnnParams& params) {
     json j = json::object();
     RsnnParams copy = params;  // for_each_param visits mutable fields
     for_each_param(copy, [&](const char* key, const auto& value) { j[key] = value; });
+    for_each_later_param(copy, [&](const char* key, const auto& value) { j[key] = value; });
     return j;
 }
 

@@ -1,5 +1,7 @@
 #include "learning_rules/gradients.hpp"
 
+#include <stdexcept>
+
 namespace qrsim {
 
 void GradientSum::resize_zero(const RsnnParams& p) {
@@ -54,6 +56,7 @@ SampleOutcome Bptt::accumulate(const PreparedWeights& w, const SpikeSample& samp
     if (z_.rows() < T) {
         z_.resize(T, N);
         psi_.resize(T, N);
+        v_.resize(T, N);
         err_.resize(T, p_.n_out);
         active_.resize(T);
     }
@@ -67,6 +70,7 @@ SampleOutcome Bptt::accumulate(const PreparedWeights& w, const SpikeSample& samp
         stepper_.step(w, sample, t);
         z_.row(t) = stepper_.z().transpose();
         psi_.row(t) = stepper_.psi().transpose();
+        v_.row(t) = stepper_.v().transpose();
         active_[t] = stepper_.active();
         if (loss.step(t, stepper_.y(), err)) err_.row(t) = err.transpose();
         else err_.row(t).setZero();
@@ -74,33 +78,47 @@ SampleOutcome Bptt::accumulate(const PreparedWeights& w, const SpikeSample& samp
     }
     const double reg_loss = regulariser(opt_, p_, spike_count, T, reg_dz_);
 
-    // Backward pass: gy, gz, gv, ga are total derivatives of the loss w.r.t. y_t, z_t, v_t, a_t.
+    // Backward pass: gy, gj, gz, gv, ga, gi are total derivatives of the loss w.r.t. y_t,
+    // j_t, z_t, v_t, a_t, i_t. Without synaptic filters (alpha_syn = kappa_syn = 0) gj = gy
+    // and gi = gv exactly; with reset by subtraction the membrane's carry is plain alpha.
     const double alpha = p_.alpha(), rho = p_.rho(), kappa = p_.kappa();
+    const double alpha_syn = p_.alpha_syn(), kappa_syn = p_.kappa_syn();
+    const bool to_zero = p_.reset_to_zero != 0;
     const Vector& beta = stepper_.beta();
     gy_.setZero(p_.n_out);
+    gj_.setZero(p_.n_out);
     gv_next_.setZero(N);
     ga_next_.setZero(N);
+    gi_next_.setZero(N);
     for (int t = T - 1; t >= 0; --t) {
         gy_ = err_.row(t).transpose() + kappa * gy_;
-        gz_.noalias() = w.w_out_t * gy_;
+        gj_ = gy_ + kappa_syn * gj_;
+        gz_.noalias() = w.w_out_t * gj_;
         if (opt_.reg_coeff > 0) gz_ += reg_dz_;
         if (t + 1 < T) {
-            gz_.noalias() += w.w_rec_t * gv_next_;
-            if (opt_.reset_gradient) gz_ -= p_.v_th * gv_next_;
+            gz_.noalias() += w.w_rec_t * gi_next_;
+            if (opt_.reset_gradient) {
+                // d v_{t+1} / d z_t through the reset: -v_th, or -alpha v_t resetting to zero.
+                if (to_zero) gz_.array() -= alpha * v_.row(t).transpose().array() * gv_next_.array();
+                else gz_ -= p_.v_th * gv_next_;
+            }
             gz_ += ga_next_;
         }
         const auto psi = psi_.row(t).transpose().array();
-        gv_ = psi * gz_.array() + alpha * gv_next_.array();
+        if (to_zero) gv_ = psi * gz_.array() + alpha * (1.0 - z_.row(t).transpose().array()) * gv_next_.array();
+        else gv_ = psi * gz_.array() + alpha * gv_next_.array();
         ga_ = -beta.array() * psi * gz_.array() + rho * ga_next_.array();
+        gi_ = gv_ + alpha_syn * gi_next_;
 
-        grad.g_b += gy_;
-        for (int j : active_[t]) grad.g_out_t.row(j) += z_(t, j) * gy_.transpose();
+        grad.g_b += gj_;
+        for (int j : active_[t]) grad.g_out_t.row(j) += z_(t, j) * gj_.transpose();
         for (int e = sample.step_begin[t]; e < sample.step_begin[t + 1]; ++e)
-            grad.g_in_t.row(sample.channels[e]) += gv_.transpose();
+            grad.g_in_t.row(sample.channels[e]) += gi_.transpose();
         if (t > 0)
-            for (int i : active_[t - 1]) grad.g_rec_t.row(i) += z_(t - 1, i) * gv_.transpose();
+            for (int i : active_[t - 1]) grad.g_rec_t.row(i) += z_(t - 1, i) * gi_.transpose();
         gv_next_.swap(gv_);
         ga_next_.swap(ga_);
+        gi_next_.swap(gi_);
     }
     return {loss.loss() + reg_loss, loss.prediction(), spike_count.sum()};
 }
@@ -114,8 +132,16 @@ Eprop::Eprop(const RsnnParams& params, const GradientOptions& options)
     if (opt_.reg_coeff > 0) e_sum_.setZero(n_online_, n_pre_);
 }
 
+bool eprop_supports(const RsnnParams& p) { return p.tau_syn == 0 && p.tau_syn_out == 0 && !p.reset_to_zero; }
+
+extern const char* const kEpropUnsupported =
+    "e-prop supports neurons without synaptic filters that reset by subtraction "
+    "(tau_syn = tau_syn_out = 0, reset_to_zero = 0); train this network with BPTT";
+
 SampleOutcome Eprop::accumulate(const PreparedWeights& w, const Matrix& feedback,
                                 const SpikeSample& sample, const TaskInfo& info, GradientSum& grad) {
+    // Its eligibility traces are derived for this neuron model only.
+    if (!eprop_supports(p_)) throw std::invalid_argument(kEpropUnsupported);
     const int T = sample.n_steps();
     const int N = p_.n_rec, n_lif = p_.n_rec - p_.n_alif;
     const int first_online = N - n_online_;  // rows [first_online, N) keep per-synapse traces

@@ -50,12 +50,18 @@ private:
     RsnnParams p_;
     GradientOptions opt_;
     RsnnStepper stepper_;
-    Matrix z_, psi_, err_;                  // per step: spikes, pseudo-derivatives, dLoss/dy
+    Matrix z_, psi_, v_, err_;              // per step: spikes, pseudo-derivatives, membranes, dLoss/dy
     std::vector<std::vector<int>> active_;  // per step: indices with z != 0
-    Vector gy_, gz_, gv_, ga_, gv_next_, ga_next_, reg_dz_;
+    Vector gy_, gj_, gz_, gv_, ga_, gi_, gv_next_, ga_next_, gi_next_, reg_dz_;
 };
 
-// e-prop (Bellec et al. 2020): forward-in-time eligibility traces, kappa-filtered, times
+// Whether e-prop's traces below are derived for this network (LIF/ALIF, reset by
+// subtraction, no synaptic filters), and the error for one that is not.
+bool eprop_supports(const RsnnParams& params);
+extern const char* const kEpropUnsupported;
+
+// e-prop (Bellec et al. 2020) for the networks eprop_supports (accumulate refuses the
+// others): forward-in-time eligibility traces, kappa-filtered, times
 // the learning signal L_j = sum_k B_jk dLoss/dy_k. B = W_out^T (symmetric) or a fixed
 // random matrix. `feedback` is n_rec x n_out; pass w.w_out_t for symmetric feedback.
 class Eprop {

@@ -14,7 +14,8 @@ void PreparedWeights::prepare(const RsnnWeights& w) {
 }
 
 RsnnStepper::RsnnStepper(const RsnnParams& params, const SpikeFunction& spike_fn)
-    : p_(params), fn_(spike_fn), alpha_(params.alpha()), rho_(params.rho()), kappa_(params.kappa()) {
+    : p_(params), fn_(spike_fn), alpha_(params.alpha()), rho_(params.rho()), kappa_(params.kappa()),
+      alpha_syn_(params.alpha_syn()), kappa_syn_(params.kappa_syn()) {
     beta_.resize(p_.n_rec);
     for (int j = 0; j < p_.n_rec; ++j) beta_[j] = p_.is_alif(j) ? p_.beta : 0.0;
     reset();
@@ -27,7 +28,9 @@ void RsnnStepper::reset() {
     z_prev_.setZero(p_.n_rec);
     psi_.setZero(p_.n_rec);
     current_.setZero(p_.n_rec);
+    syn_.setZero(p_.n_rec);
     y_.setZero(p_.n_out);
+    y_syn_.setZero(p_.n_out);
     refractory_left_.assign(p_.n_rec, 0);
     active_.clear();
     active_prev_.clear();
@@ -42,8 +45,14 @@ void RsnnStepper::step(const PreparedWeights& w, const SpikeSample& sample, int 
         current_ += w.w_in_t.row(sample.channels[e]).transpose();
     for (int i : active_prev_) current_ += z_prev_[i] * w.w_rec_t.row(i).transpose();
 
-    // Reset by subtraction of v_th for the previous step's spike.
-    v_ = alpha_ * v_ + current_ - p_.v_th * z_prev_;
+    // Without a synaptic filter the current is the step's input itself, bit for bit.
+    if (alpha_syn_ > 0) {
+        syn_ = alpha_syn_ * syn_ + current_;
+        current_ = syn_;
+    }
+    // The reset for the previous step's spike.
+    if (p_.reset_to_zero) v_ = alpha_ * v_.cwiseProduct((1.0 - z_prev_.array()).matrix()) + current_;
+    else v_ = alpha_ * v_ + current_ - p_.v_th * z_prev_;
     a_ = rho_ * a_ + z_prev_;
 
     active_.clear();
@@ -67,8 +76,12 @@ void RsnnStepper::step(const PreparedWeights& w, const SpikeSample& sample, int 
         if (z != 0) active_.push_back(j);
     }
 
-    y_ = kappa_ * y_ + w.b_out;
-    for (int j : active_) y_ += z_[j] * w.w_out_t.row(j).transpose();
+    // The readout's input goes through its synaptic filter when it has one, else straight in.
+    const bool filtered = kappa_syn_ > 0;
+    Vector& input = filtered ? y_syn_ : y_;
+    input = (filtered ? kappa_syn_ : kappa_) * input + w.b_out;
+    for (int j : active_) input += z_[j] * w.w_out_t.row(j).transpose();
+    if (filtered) y_ = kappa_ * y_ + y_syn_;
 }
 
 ReadoutLoss::ReadoutLoss(const TaskInfo& info, int label)

@@ -46,6 +46,7 @@ public:
     const Vector& v() const { return v_; }
     const Vector& a() const { return a_; }
     const Vector& y() const { return y_; }          // readout
+    const Vector& i_syn() const { return syn_; }    // synaptic current (CubaLIF; zero without)
     const std::vector<int>& active() const { return active_; }  // indices with z != 0
     const std::vector<int>& active_prev() const { return active_prev_; }
     const RsnnParams& params() const { return p_; }
@@ -54,9 +55,9 @@ public:
 private:
     RsnnParams p_;
     SpikeFunction fn_;
-    double alpha_, rho_, kappa_;
+    double alpha_, rho_, kappa_, alpha_syn_, kappa_syn_;
     Vector beta_;
-    Vector v_, a_, z_, z_prev_, psi_, y_, current_;
+    Vector v_, a_, z_, z_prev_, psi_, y_, current_, syn_, y_syn_;
     std::vector<int> refractory_left_;
     std::vector<int> active_, active_prev_;
 };

@@ -80,6 +80,7 @@ Matrix join_hidden(const Matrix& w_in, const Matrix& w_rec) {
 
 void validate_options(const RsnnParams& p, const TrainOptions& o) {
     if (p.n_in < 1 || p.n_rec < 1 || p.n_out < 1) throw std::invalid_argument("network: sizes must be positive");
+    if (o.rule == "eprop" && !eprop_supports(p)) throw std::invalid_argument(kEpropUnsupported);
     if (o.rule != "bptt" && o.rule != "eprop")
         throw std::invalid_argument("train.rule: unknown rule '" + o.rule + "' (use bptt or eprop)");
     if (o.feedback != "symmetric" && o.feedback != "random")
@@ -378,6 +379,19 @@ EvalResult evaluate_weights(const RsnnParams& params, const RsnnWeights& weights
     Trainer trainer(params, plain, 0);
     trainer.set_weights(weights);
     return trainer.evaluate(task, split, max_samples);
+}
+
+Checkpoint prune_and_round_checkpoint(const Checkpoint& checkpoint, const ConstraintSpec& spec) {
+    Checkpoint out = checkpoint;
+    CheckpointConstraint levels;
+    levels.spec = spec;
+    Matrix hidden = join_hidden(checkpoint.weights.w_in, checkpoint.weights.w_rec);
+    prune_and_round(hidden, spec, levels.hidden);
+    split_hidden(hidden, checkpoint.params.n_in, out.weights);
+    prune_and_round(out.weights.w_out, spec, levels.readout);
+    if (!out.extra.is_object()) out.extra = nlohmann::json::object();
+    out.extra["constraint"] = constraint_to_extra(levels).at("constraint");
+    return out;
 }
 
 }  // namespace qrsim

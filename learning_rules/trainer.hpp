@@ -105,6 +105,11 @@ private:
 };
 
 // Evaluates exactly these weights (e.g. a checkpoint's), whatever constraint produced them.
+// A float network projected onto a chip constraint after the fact (the prune-round
+// baseline: levels from the largest K weights per row, nearest level, top K entries), with
+// the levels in extra.constraint so the tile can run it. Recurrent self-connections go.
+Checkpoint prune_and_round_checkpoint(const Checkpoint& checkpoint, const ConstraintSpec& spec);
+
 EvalResult evaluate_weights(const RsnnParams& params, const RsnnWeights& weights, const Task& task, Split split,
                             int max_samples = -1, int threads = 1);
 

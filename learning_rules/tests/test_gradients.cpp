@@ -136,6 +136,70 @@ TEST_CASE("BPTT equals central finite differences on the smooth relaxation", "[g
     CHECK(g.w_rec.norm() > 1e-3);
 }
 
+TEST_CASE("BPTT equals central finite differences for current-based neurons that reset to zero", "[gradients]") {
+    // CubaLIF hidden neurons (a synaptic current filter before the membrane), a CubaLI
+    // readout and reset to zero: the models NIR's CubaLIF and CubaLI map onto.
+    for (int n_alif : {0, 4}) {
+        RsnnParams p = small_params(n_alif);
+        p.refractory = 0;
+        p.tau_syn = 5.0;
+        p.tau_syn_out = 3.0;
+        p.reset_to_zero = 1;
+        const TaskInfo info = small_task(30);
+        const SpikeSample s = random_sample(info, 41 + n_alif);
+        const RsnnWeights weights = random_weights(p, 42, 0.4);
+        GradientOptions opt;
+        opt.spike_fn.smooth = true;
+        opt.reset_gradient = true;
+        opt.reg_coeff = 0.5;
+
+        PreparedWeights w;
+        w.prepare(weights);
+        GradientSum grad;
+        grad.resize_zero(p);
+        const SampleOutcome out = Bptt(p, opt).accumulate(w, s, info, grad);
+        INFO("ALIF neurons: " << n_alif);
+        CHECK(out.loss == Approx(forward_loss(p, weights, s, info, opt)).epsilon(1e-12));
+        RsnnWeights g;
+        grad.to_weights(g, 1.0);
+        Matrix fd_rec = finite_differences(p, weights, &RsnnWeights::w_rec, s, info, opt);
+        for (int j = 0; j < p.n_rec; ++j) fd_rec(j, j) = g.w_rec(j, j);
+        CHECK(relative_error(g.w_in, finite_differences(p, weights, &RsnnWeights::w_in, s, info, opt)) < 1e-5);
+        CHECK(relative_error(g.w_rec, fd_rec) < 1e-5);
+        CHECK(relative_error(g.w_out, finite_differences(p, weights, &RsnnWeights::w_out, s, info, opt)) < 1e-5);
+        CHECK(g.w_in.norm() > 1e-3);
+        CHECK(g.w_rec.norm() > 1e-3);
+        // The filters really change the gradient: without them it is another one.
+        RsnnParams plain = p;
+        plain.tau_syn = plain.tau_syn_out = 0;
+        plain.reset_to_zero = 0;
+        GradientSum other;
+        other.resize_zero(plain);
+        Bptt(plain, opt).accumulate(w, s, info, other);
+        RsnnWeights g_plain;
+        other.to_weights(g_plain, 1.0);
+        CHECK(relative_error(g_plain.w_in, g.w_in) > 1e-2);
+    }
+}
+
+TEST_CASE("e-prop refuses neurons its traces are not derived for", "[gradients]") {
+    for (int variant = 0; variant < 2; ++variant) {
+        RsnnParams p = small_params(0);
+        (variant == 0 ? p.tau_syn : p.tau_syn_out) = 5.0;
+        if (variant == 1) p.reset_to_zero = 1;
+        const TaskInfo info = small_task(10);
+        const SpikeSample s = random_sample(info, 1);
+        PreparedWeights w;
+        w.prepare(random_weights(p, 2, 0.1));
+        GradientSum grad;
+        grad.resize_zero(p);
+        Eprop eprop(p, GradientOptions{});
+        CHECK_THROWS_WITH(eprop.accumulate(w, w.w_out_t, s, info, grad), Catch::Contains("train this network with BPTT"));
+        CHECK_FALSE(eprop_supports(p));
+    }
+    CHECK(eprop_supports(small_params(4)));
+}
+
 TEST_CASE("e-prop equals BPTT without recurrent weights", "[gradients]") {
     for (bool online : {false, true})
     for (int n_alif : {0, 4, 8}) {
