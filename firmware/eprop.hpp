@@ -19,7 +19,9 @@
 //               from per-entry moments (firmware/adam.hpp) of about `step` weight units
 //   sign        the same accumulators, a step of `step` against their sign
 //   accumulate  the same accumulators, dh = -lr G
-//   stochastic  no accumulators: every window step applies dh = -lr G clipped to +-1 LSB (ReckOn)
+//   stochastic  no accumulators: every window step applies dh = -lr G, stochastically rounded
+//               to h's LSB (ReckOn-like; h's code and address live in the CAM)
+// Accumulators narrower than 32 bits are block-scaled (one exponent per row, eprop.cpp).
 // The CAM holds the nearest code of h; optionally (stochastic_weights, accumulating modes)
 // every update writes fresh stochastic roundings of h instead, as the float QR trainer's
 // forward pass, and finish writes the nearest codes.

@@ -66,7 +66,8 @@ struct Hal {
 };
 
 enum TracePlacement : uint8_t { place_presynaptic = 0, place_synapse = 1 };
-// stochastic: +-1 LSB steps at every window step (ReckOn, Loihi), no accumulator memory;
+// stochastic: a stochastically rounded SGD step at every window step (ReckOn, Loihi), no
+// accumulator memory;
 // accumulate: per-entry accumulators, SGD step of their sum every `batch` samples;
 // sign: the same accumulators, a fixed step against their sign (signSGD, Bernstein et al.
 // 2018): every entry moves as fast whatever its gradient's scale, which Adam buys with two

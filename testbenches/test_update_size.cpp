@@ -312,6 +312,3 @@ TEST_CASE("update size vs float: sign with 4-bit block-scaled accumulators / pre
 TEST_CASE("update size vs float: accumulate / presynaptic (reported)", "[learning][update_size]") {
     check_accumulating("accumulate presynaptic", {"learn.update=accumulate"}, {});
 }
-TEST_CASE("update size vs float: stochastic / presynaptic (reported)", "[learning][update_size]") {
-    check_stochastic("stochastic presynaptic", {}, {});
-}
