@@ -227,7 +227,7 @@ void learn_begin_sample(LearnContext& c, bool hidden) {
     hal_write(c, lmem_pre, 2 * A, p.n_rec, zero);
     if (hidden) hal_write(c, lmem_post, 0, 2u * p.n_rec, zero);
     if (hidden && p.placement == place_synapse)
-        for (uint32_t j = 0; j < p.n_rec; ++j) hal_write(c, lmem_syn, j * p.K, p.K, zero);
+        for (uint32_t j = 0; j < p.n_rec + p.n_alif; ++j) hal_write(c, lmem_syn, j * p.K, p.K, zero);
     c.one_bar = 0;
 }
 
@@ -374,7 +374,13 @@ void eprop_trace_step(LearnContext& c, uint16_t) {
     hal_read(c, lmem_post, 0, 2 * N, post);
     // psi_j into v[j]: a step is refractory when the counter was non-zero after the last one.
     for (uint32_t j = 0; j < N; ++j) {
-        v[j] = post[N + j] > 0 ? 0 : pseudo_derivative(int64_t{v[j]} - p.lif.v_th, p.lif.v_th, p.psi_shape, p.psi_bits);
+        int64_t th = p.lif.v_th;
+        if (j >= p.first_alif() && post[N + j] == 0) {
+            NeuronState s;
+            hal_read(c, lmem_a, j, 1, &s.a);
+            th = threshold(p.alif, s);
+        }
+        v[j] = post[N + j] > 0 ? 0 : pseudo_derivative(int64_t{v[j]} - th, p.lif.v_th, p.psi_shape, p.psi_bits);
         post[N + j] = refr[j];
         if (p.placement == place_presynaptic)
             post[j] = sat_signed(decay_trace(post[j], p.kappa, p, c.lfsr) +
@@ -386,17 +392,26 @@ void eprop_trace_step(LearnContext& c, uint16_t) {
         const int32_t* eps = c.s.addr_b;  // updated by presynaptic_trace_step
         int32_t* addr = c.s.row_b;
         int32_t* ebar = c.s.row_c;
+        int32_t* eta = c.s.row_d;
         const int shift = p.psi_bits + p.eps_frac - p.bar_frac;
         for (uint32_t j = 0; j < N; ++j) {
+            const bool alif = j >= p.first_alif();
             qr_load_addresses(c, j, addr, c.s.row_f);
             hal_read(c, lmem_syn, j * p.K, p.K, ebar);
+            if (alif) hal_read(c, lmem_syn, p.adapt_index(j), p.K, eta);
             const int64_t psi = v[j];
             for (uint32_t e = 0; e < p.K; ++e) {
-                const int32_t pre = eps[addr[e]];
-                const int64_t in = psi != 0 && pre != 0 ? rescale(psi * pre, shift, p.trace_rounding, c.lfsr) : 0;
+                const int64_t d = int64_t{eps[addr[e]]} - (alif ? eta[e] : 0);
+                const bool drive = psi != 0 && d != 0;
+                const int64_t in = drive ? rescale(psi * d, shift, p.trace_rounding, c.lfsr) : 0;
                 ebar[e] = sat_signed(decay_trace(ebar[e], p.kappa, p, c.lfsr) + in, p.bar_bits);
+                if (!alif) continue;
+                // eta moves towards eps by c_j = gamma beta psi / v_th and leaks with rho.
+                const int64_t towards = drive ? rescale(psi * p.adapt_gain * d, p.psi_bits + 16, p.trace_rounding, c.lfsr) : 0;
+                eta[e] = sat_signed(decay_trace(eta[e], p.alif.rho, p, c.lfsr) + towards, p.eps_bits);
             }
             hal_write(c, lmem_syn, j * p.K, p.K, ebar);
+            if (alif) hal_write(c, lmem_syn, p.adapt_index(j), p.K, eta);
         }
     }
     (void)A;
@@ -480,7 +495,8 @@ uint64_t learn_memory_bits(const LearnParams& p, uint8_t mem, bool hidden) {
         case lmem_post:
             // psibar (presynaptic placement) and a 4-bit copy of the refractory counter
             return hidden ? N * ((p.placement == place_presynaptic ? p.bar_bits : 0) + 4u) : 0;
-        case lmem_syn: return hidden && p.placement == place_synapse ? N * K * p.bar_bits : 0;
+        case lmem_syn:
+            return hidden && p.placement == place_synapse ? N * K * p.bar_bits + uint64_t{p.n_alif} * K * p.eps_bits : 0;
         case lmem_hidden:
             return rows * K * (p.hidden_in_cam() ? p.hidden_frac : p.hidden_bits + p.layout.address_bits);
         case lmem_accum:

@@ -2,11 +2,16 @@
 // readout-only delta rule shares with it. See firmware/learning.hpp for the call order and
 // firmware/eprop_kernels.hpp for the arithmetic.
 //
-// Per step t (LIF hidden neurons; float equations in docs/references.md#e-prop):
+// Per step t (float equations in docs/references.md#e-prop):
 //   eps_i   = decay(eps_i, alpha) + s_i[t]           presynaptic, s = x_t and z_{t-1}
-//   psi_j   = pseudo_derivative(v_j - v_th)          0 on a refractory step
-//   per synapse (SpiNNaker-like, exact e-prop for LIF):
-//     ebar_e = decay(ebar_e, kappa) + psi_j eps_a(e)        one trace per CAM entry
+//   psi_j   = pseudo_derivative(v_j - A_j)           A_j = v_th (LIF) or the adaptive threshold
+//                                                    (ALIF); 0 on a refractory step
+//   per synapse (SpiNNaker-like, exact e-prop for LIF and ALIF):
+//     ebar_e = decay(ebar_e, kappa) + psi_j d_e,     d_e = eps_a(e) - eta_e   (eta = 0 for LIF)
+//     eta_e  = decay(eta_e, rho) + c_j d_e           ALIF rows, c_j = gamma beta psi_j / v_th
+//   where eta = beta eps^a, the adaptation eligibility vector scaled into eps's format: the
+//   float recursion eps^a' = psi eps + (rho - psi beta) eps^a times beta. One eta per entry
+//   of an ALIF row, so ALIF learns on chip with per-synapse placement only.
 //   per presynaptic neuron (ReckOn-like memory, factorised approximation):
 //     epsbar_i = decay(epsbar_i, kappa) + eps_i,  psibar_j = decay(psibar_j, kappa) + psi_j
 //     ebar_e ~ (1 - kappa) psibar_j epsbar_a(e)     (filter of a product ~ product of filters)

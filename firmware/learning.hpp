@@ -45,7 +45,8 @@ enum LearnMem : uint8_t {
     // Learning memories, in planes (A = n_addresses, S = n_slots):
     lmem_pre,        // RW presynaptic traces: eps [0, A), epsbar [A, 2A), zbar [2A, 2A + n_rec)
     lmem_post,       // RW per hidden neuron: psibar [0, n_rec), refractory of the last step [n_rec, 2 n_rec)
-    lmem_syn,        // RW per-synapse traces: ebar at slot * K + entry
+    lmem_syn,        // RW per-synapse traces: ebar at slot * K + entry; the ALIF rows' adaptation
+                     //    eligibility beta eps_a at n_rec K + (slot - first_alif) K + entry
     lmem_hidden,     // RW per entry: h at slot * K + entry, its address at S K + slot * K + entry
                      //    (h in the CAM, LearnParams::hidden_in_cam: h's fraction at slot * K + entry only)
     lmem_accum,      // RW update accumulators: slot * K + entry; bias of readout k at S K + k
@@ -87,6 +88,11 @@ struct LearnParams {
     EntryLayout layout;
     int32_t lut_offset[2] = {0, 0};  // expanded-LUT offsets of the hidden and readout groups
     NeuronConfig lif;                // threshold (pseudo-derivative), membrane decay alpha
+    NeuronConfig alif;               // the adaptive neurons: beta, a_frac, adaptation decay rho
+    uint16_t n_alif = 0;             // hidden slots [n_rec - n_alif, n_rec) are ALIF
+    // gamma beta / v_th in Q16: how much one unit of psi (Q psi_bits) moves the adaptation
+    // eligibility towards eps (firmware/eprop.hpp).
+    int32_t adapt_gain = 0;
     Decay kappa;                     // readout decay: the eligibility filter
     LeakMode leak = leak_multiply;
     Rounding trace_rounding = round_stochastic;
@@ -133,6 +139,9 @@ struct LearnParams {
     bool redraws_codes() const { return accumulates() && stochastic_weights; }
     uint32_t n_addresses() const { return static_cast<uint32_t>(n_in) + n_rec; }
     uint32_t n_slots() const { return static_cast<uint32_t>(n_rec) + n_out; }
+    uint32_t first_alif() const { return static_cast<uint32_t>(n_rec) - n_alif; }
+    // Where ALIF slot j's adaptation eligibility row starts in lmem_syn.
+    uint32_t adapt_index(uint32_t j) const { return (static_cast<uint32_t>(n_rec) + j - first_alif()) * K; }
 };
 
 // The rate registers the host rewrites between epochs (per-epoch decay).

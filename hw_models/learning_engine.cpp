@@ -45,9 +45,10 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     const std::string& o = hw.source;
     if (hw.tiles() != 1)
         throw std::runtime_error(o + ": on-chip learning needs the whole network on one tile (mesh.width = mesh.height = 1)");
-    if (net.n_alif > 0)
-        throw std::runtime_error("on-chip e-prop supports LIF hidden neurons only: set network.alif = 0 (" +
-                                 std::to_string(net.n_alif) + " ALIF)");
+    if (net.n_alif > 0 && hw.trace_placement != TracePlacement::synapse)
+        throw std::runtime_error(o + ": " + std::to_string(net.n_alif) +
+                                 " ALIF neurons learn on chip with traces.placement = \"synapse\" only: their "
+                                 "adaptation eligibility is a trace per synapse (or set network.alif = 0)");
     if (hw.kind != WeightKind::uniform && hw.kind != WeightKind::dynapse2)
         throw std::runtime_error(o + ": on-chip Quantized Rewiring supports synapse.kind uniform and dynapse2");
     if (net.n_luts() > 2)
@@ -68,6 +69,13 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     p.lut_offset[0] = 0;
     p.lut_offset[1] = fw::lut_size(p.layout.kind, p.layout.weight_bits);
     p.lif = net.lif;
+    p.alif = net.alif;
+    p.n_alif = static_cast<uint16_t>(net.n_alif);
+    const double adapt_gain = std::ldexp(params.gamma * params.beta / params.v_th, 16);
+    if (net.n_alif > 0 && !(adapt_gain >= 1 && adapt_gain < 2147483648.0))
+        throw std::runtime_error("learn: network.beta = " + std::to_string(params.beta) +
+                                 " gives an adaptation eligibility gain gamma beta / v_th outside [2^-16, 2^15)");
+    p.adapt_gain = net.n_alif > 0 ? static_cast<int32_t>(std::llround(adapt_gain)) : 0;
     p.kappa = net.readout.alpha;
     p.leak = hw.leak;
     p.trace_rounding = L.trace_rounding;
@@ -193,7 +201,7 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
     const uint32_t A = params_.n_addresses(), S = params_.n_slots(), K = params_.K, N = params_.n_rec;
     mem_[fw::lmem_pre].assign(2 * A + N, 0);
     mem_[fw::lmem_post].assign(2 * N, 0);
-    mem_[fw::lmem_syn].assign(params_.placement == fw::place_synapse ? N * K : 0, 0);
+    mem_[fw::lmem_syn].assign(params_.placement == fw::place_synapse ? (N + params_.n_alif) * K : 0, 0);
     mem_[fw::lmem_hidden].assign(params_.hidden_in_cam() ? (params_.hidden_frac > 0 ? S * K : 0) : 2 * S * K, 0);
     mem_[fw::lmem_accum].assign(S * K + params_.n_out + (params_.block_scaled() ? S + 1 : 0), 0);
     mem_[fw::lmem_moments].assign(params_.update == fw::update_adam ? 2 * (S * K + params_.n_out) : 0, 0);
@@ -201,6 +209,7 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
         PlaneFormat& f = planes_[m];
         f.boundary = m == fw::lmem_pre                                  ? A
                      : m == fw::lmem_post                               ? N
+                     : m == fw::lmem_syn                                ? N * K
                      : m == fw::lmem_hidden && !params_.hidden_in_cam() ? S * K
                      : m == fw::lmem_accum && params_.block_scaled()    ? S * K + params_.n_out
                                                                         : UINT32_MAX;
@@ -431,7 +440,7 @@ uint64_t LearningEngine::bits_of(uint8_t mem, uint32_t index, uint32_t count) co
         case fw::lmem_target: return n * std::max(1, ceil_log2(p.n_out));
         case fw::lmem_pre: return in(0, A) * p.eps_bits + in(A, all) * p.bar_bits;
         case fw::lmem_post: return in(0, N) * p.bar_bits + in(N, all) * 4;
-        case fw::lmem_syn: return n * p.bar_bits;
+        case fw::lmem_syn: return in(0, N * p.K) * p.bar_bits + in(N * p.K, all) * p.eps_bits;  // ebar, then eta
         case fw::lmem_hidden:
             if (p.hidden_in_cam()) return n * p.hidden_frac;
             return in(0, SK) * p.hidden_bits + in(SK, all) * p.layout.address_bits;
@@ -451,9 +460,9 @@ bool LearningEngine::read_words(uint8_t mem, uint32_t index, uint32_t count, int
     switch (mem) {
         case fw::lmem_cam: {
             const uint32_t K = params_.K;
+            const FaninTable& table = tile_.fanin_table();
             for (uint32_t i = 0; i < count; ++i)
-                dst[i] = static_cast<int32_t>(tile_.fanin_table().raw(static_cast<int>((index + i) / K),
-                                                                      static_cast<int>((index + i) % K)));
+                dst[i] = static_cast<int32_t>(table.raw(static_cast<int>((index + i) / K), static_cast<int>((index + i) % K)));
             break;
         }
         case fw::lmem_events:
@@ -506,14 +515,12 @@ bool LearningEngine::write_words(uint8_t mem, uint32_t index, uint32_t count, co
     // Every value must fit the width the config declares for its word: signed for traces,
     // parameters and accumulators; unsigned for stored addresses and step counters.
     const PlaneFormat& f = planes_[mem];
-    for (uint32_t i = 0; i < count; ++i) {
-        if (!f.fits(index + i, src[i])) {
-            const bool upper = index + i >= f.boundary;
-            error = std::string("value ") + std::to_string(src[i]) + " stored to " + memory_name(mem) + "[" +
-                    std::to_string(index + i) + "] does not fit its " + std::to_string(upper ? f.upper_bits : f.lower_bits) +
-                    " bits (" + (upper && f.upper_unsigned ? "unsigned" : "signed") + ")";
-            return false;
-        }
+    if (const uint32_t i = f.first_misfit(index, count, src); i < count) {
+        const bool upper = index + i >= f.boundary;
+        error = std::string("value ") + std::to_string(src[i]) + " stored to " + memory_name(mem) + "[" +
+                std::to_string(index + i) + "] does not fit its " + std::to_string(upper ? f.upper_bits : f.lower_bits) +
+                " bits (" + (upper && f.upper_unsigned ? "unsigned" : "signed") + ")";
+        return false;
     }
     std::copy_n(src, count, mem_[mem].begin() + index);
     return true;

@@ -170,10 +170,34 @@ private:
         uint8_t lower_bits = 32, upper_bits = 32;
         bool upper_unsigned = false;
         uint32_t bits(uint32_t index) const { return index < boundary ? lower_bits : upper_bits; }
-        bool fits(uint32_t index, int32_t v) const {
+        // The values a word at `index` may hold.
+        void range(uint32_t index, int64_t& lo, int64_t& hi) const {
             const int b = static_cast<int>(bits(index));
-            if (index >= boundary && upper_unsigned) return v >= 0 && (b >= 31 || v <= (int32_t{1} << b) - 1);
-            return fw::fits_signed(v, b);
+            const bool u = index >= boundary && upper_unsigned;
+            lo = u ? 0 : fw::min_signed(b);
+            hi = u ? (b >= 31 ? INT32_MAX : (int64_t{1} << b) - 1) : fw::max_signed(b);
+        }
+        bool fits(uint32_t index, int32_t v) const {
+            int64_t lo, hi;
+            range(index, lo, hi);
+            return v >= lo && v <= hi;
+        }
+        // The first word of src[0, count) (stored at index ..) that does not fit; count if all do.
+        uint32_t first_misfit(uint32_t index, uint32_t count, const int32_t* src) const {
+            uint32_t i = 0;
+            while (i < count) {
+                // One plane at a time: a bound pair per run, not per word (the hot path).
+                const uint32_t end = index + i < boundary ? std::min<uint64_t>(count, uint64_t{boundary} - index) : count;
+                int64_t lo, hi;
+                range(index + i, lo, hi);
+                bool ok = true;
+                for (uint32_t k = i; k < end; ++k) ok &= src[k] >= lo && src[k] <= hi;
+                if (!ok)
+                    for (uint32_t k = i; k < end; ++k)
+                        if (src[k] < lo || src[k] > hi) return k;
+                i = end;
+            }
+            return count;
         }
     };
 

@@ -14,14 +14,15 @@
 namespace qrsim {
 namespace harness {
 
-// fmnist-rows, 128 LIF, the dynapse2 preset (K = 64) with the given overrides.
+// fmnist-rows, 128 recurrent neurons (the last n_alif of them ALIF), the dynapse2 preset
+// (K = 64) with the given overrides.
 struct Setup {
     HwConfig hw;
     RsnnParams p;
     std::unique_ptr<Task> task;
     TileNetwork net;
 
-    Setup(std::vector<std::string> overrides, int train, int test) {
+    Setup(std::vector<std::string> overrides, int train, int test, int n_alif = 0) {
         overrides.push_back("memory.sram_bits=8000000");  // room for per-synapse trace reservations
         hw = load_hw_config("dynapse2", overrides);
         TaskOptions to;
@@ -30,6 +31,7 @@ struct Setup {
         task = make_task(to);
         p.n_in = task->info().n_inputs;
         p.n_rec = 128;
+        p.n_alif = n_alif;
         p.n_out = task->info().n_classes;
         net = initial_tile_network(hw, p, 3);
     }

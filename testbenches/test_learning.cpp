@@ -47,7 +47,7 @@ struct Agreement {
 // The one harness: the rule runs in the tile on `samples` training samples, the float
 // e-prop on the same network (weights read back from the tile before each sample) and the
 // same spikes; update directions are compared per sample on every CAM entry.
-Agreement compare_with_float(const std::string& name, std::vector<std::string> overrides, int samples) {
+Agreement compare_with_float(const std::string& name, std::vector<std::string> overrides, int samples, int n_alif = 0) {
     overrides.push_back("neuron.membrane_bits=24");
     overrides.push_back("neuron.membrane_frac_bits=16");
     overrides.push_back("synapse.lut_bits=24");
@@ -55,7 +55,7 @@ Agreement compare_with_float(const std::string& name, std::vector<std::string> o
     overrides.push_back("learn.trace_rounding=nearest");
     overrides.push_back("learn.batch=65535");  // accumulate without applying: G is the direction
     overrides.push_back("learn.rewire_shift=16");
-    Setup su(overrides, samples, 1);
+    Setup su(overrides, samples, 1, n_alif);
     Chip chip(su.hw, su.net, "agree");
     LearningEngine& eng = chip.enable_learning(make_learn_params(su.hw, su.net, su.p, su.task->info()));
     const fw::LearnParams& lp = eng.params();
@@ -177,6 +177,18 @@ TEST_CASE("agreement e-prop per-synapse 16-bit traces pwc5 psi vs float", "[lear
     CHECK(a.cos_readout >= 0.9);
 }
 
+TEST_CASE("agreement e-prop ALIF per-synapse 16-bit traces vs float", "[learning][agreement]") {
+    // 64 LIF + 64 ALIF: the ALIF rows' eligibility carries the adaptation term psi (eps - beta eps^a).
+    const Agreement a = compare_with_float("eprop ALIF synapse 16b linear psi8",
+                                           {"traces.placement=synapse", "traces.bits=[16, 16]",
+                                            "learn.pseudo_derivative=linear", "learn.psi_bits=8"},
+                                           6, 64);
+    CHECK(a.spike_agreement > 0.95);
+    CHECK(a.ebar.mean() < 0.05);
+    CHECK(a.cos_hidden >= 0.9);
+    CHECK(a.cos_readout >= 0.9);
+}
+
 TEST_CASE("agreement e-prop presynaptic 12-bit traces vs float", "[learning][agreement]") {
     // The factorised trace is an approximation: its direction is reported, and must still
     // point the same way as the float gradient.
@@ -282,9 +294,9 @@ TEST_CASE("constraints hold after every on-chip update: accumulate, uniform 4-bi
 
 // (4) Bit-exact: the firmware image on the tile's rv32 core (ISS) == the same firmware
 // compiled for the host (native), two tiles side by side in one elaboration, sample by sample.
-static void check_iss_vs_native(std::vector<std::string> overrides, int samples) {
+static void check_iss_vs_native(std::vector<std::string> overrides, int samples, int n_alif = 0) {
     overrides.push_back("learn.core=iss");
-    Setup su(overrides, samples, 1);
+    Setup su(overrides, samples, 1, n_alif);
     HwConfig hw_native = su.hw;
     hw_native.learn.core = "native";
     Chip iss(su.hw, su.net, "iss"), native(hw_native, su.net, "native");
@@ -354,6 +366,9 @@ QRSIM_ISS_CASE("eprop", "accumulate", "presynaptic", QRSIM_FAST)
 QRSIM_ISS_CASE("eprop", "accumulate", "synapse", QRSIM_FAST, QRSIM_SYN)
 QRSIM_ISS_CASE("eprop", "stochastic", "presynaptic", "learn.learning_rate=2", "learn.readout_learning_rate=2")
 QRSIM_ISS_CASE("eprop", "stochastic", "synapse", "learn.learning_rate=2", "learn.readout_learning_rate=2", QRSIM_SYN)
+TEST_CASE("bit-exact ISS vs native: eprop / adam / synapse / 64 ALIF", "[learning][bitexact]") {
+    check_iss_vs_native({"learn.rule=eprop", "learn.update=adam", QRSIM_FAST, QRSIM_SYN}, 24, 64);
+}
 QRSIM_ISS_CASE("readout-delta", "adam", "presynaptic", QRSIM_FAST)
 QRSIM_ISS_CASE("readout-delta", "adam", "synapse", QRSIM_FAST, QRSIM_SYN)
 QRSIM_ISS_CASE("readout-delta", "sign", "presynaptic", QRSIM_FAST)

@@ -76,6 +76,7 @@ expect 2 '^qrsim: error: --train-samples: on-chip training samples: only with --
 expect 2 "^qrsim: error: --neurons: the network's size comes from --net" run --learn --hw dynapse2 --net "$tmp/small.json" --neurons 16 --report "$out/r.json"
 expect 2 '^qrsim: error: --vcd-neurons needs --vcd FILE' run --learn --hw dynapse2 --vcd-neurons 0,1 --report "$out/r.json"
 expect 2 "^qrsim: error: --vcd-neurons 0,500: neuron 500 does not exist" run --learn --hw dynapse2 --test-samples 2 --train-samples 2 --vcd "$out/l.vcd" --vcd-neurons 0,500 --report "$out/r.json"
+expect 1 "^qrsim: error: .*dynapse2.toml: 8 ALIF neurons learn on chip with traces.placement = \"synapse\" only" run --learn --hw dynapse2 --alif 8 --train-samples 2 --test-samples 2 --report "$out/r.json"
 # convert spells the common flags like every other command.
 expect 2 'data-dir' convert --ann mlp --data-dir "$tmp" --report "$out/r.json"
 expect 2 '^qrsim: error: --train-samples 0: give -1 \(all\) or at least 1' convert --ann mlp --train-samples 0 --report "$out/r.json"

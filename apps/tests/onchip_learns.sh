@@ -3,14 +3,16 @@
 # bit-exact with the ISS) on 3,000 fmnist-rows images and asserts the test accuracy on 1,000
 # test images is above FLOOR (chance is 10 %). Floors are a measured run minus a margin
 # (apps/CMakeLists.txt), so a mode that stops learning fails.
-# Usage: onchip_learns.sh QRSIM SOURCE_DIR FLOOR_PERCENT HW_SET...
+# Usage: onchip_learns.sh QRSIM SOURCE_DIR FLOOR_PERCENT HW_SET_OR_--FLAG=VALUE...
 set -euo pipefail
 qrsim=$1
 cd "$2"
 floor=$3
 shift 3
 sets=()
-for s in "$@"; do sets+=(--hw-set "$s"); done
+for s in "$@"; do
+    if [[ $s == --* ]]; then sets+=("$s"); else sets+=(--hw-set "$s"); fi
+done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$qrsim" run --learn --hw dynapse2 --hw-set learn.core=native "${sets[@]}" --train-samples 3000 --test-samples 1000 \
