@@ -165,7 +165,9 @@ SampleOutcome Eprop::accumulate(const PreparedWeights& w, const Matrix& feedback
     double one_trace = 0;
 
     for (int t = 0; t < T; ++t) {
-        stepper_.step(w, sample, t);
+        stepper_.step_neurons(w, sample, t);
+        if (override_) override_(t, stepper_);
+        stepper_.step_readout(w);
         const Vector& psi = stepper_.psi();
 
         // Presynaptic traces: the eligibility vector of v, the same for every synapse of an input.

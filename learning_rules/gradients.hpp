@@ -73,6 +73,9 @@ public:
     // Read-only views for comparison harnesses (testbenches/): the observer runs after
     // every step's trace update, when pre_trace() and ebar() hold step t's values.
     void set_step_observer(std::function<void(int t, const Eprop&)> observer) { observer_ = std::move(observer); }
+    // Runs between the neurons' and the readout's half of every step; may impose a recorded
+    // state on the neurons (RsnnStepper::impose).
+    void set_state_override(std::function<void(int t, RsnnStepper&)> f) { override_ = std::move(f); }
     const Vector& pre_trace() const { return pre_trace_; }  // alpha-filtered [inputs, recurrent]
     const Matrix& ebar() const { return ebar_; }            // rows of the online neurons (all with online_traces)
     const RsnnStepper& stepper() const { return stepper_; }
@@ -92,6 +95,7 @@ private:
     Vector z_out_trace_; // kappa-filtered spikes for W_out
     Vector e_row_, err_, learning_signal_, spike_count_, reg_dz_;
     std::function<void(int, const Eprop&)> observer_;
+    std::function<void(int, RsnnStepper&)> override_;
 };
 
 }  // namespace qrsim

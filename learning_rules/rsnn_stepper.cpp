@@ -36,7 +36,7 @@ void RsnnStepper::reset() {
     active_prev_.clear();
 }
 
-void RsnnStepper::step(const PreparedWeights& w, const SpikeSample& sample, int t) {
+void RsnnStepper::step_neurons(const PreparedWeights& w, const SpikeSample& sample, int t) {
     z_prev_.swap(z_);
     active_prev_.swap(active_);
 
@@ -68,14 +68,27 @@ void RsnnStepper::step(const PreparedWeights& w, const SpikeSample& sample, int 
             psi = s * (1.0 - s) / fn_.smooth_width * inv_th;
         } else {
             z = x >= 0 ? 1.0 : 0.0;
-            psi = p_.gamma * inv_th * std::max(0.0, 1.0 - std::abs(x));
+            psi = pseudo_derivative(x);
             if (z != 0) refractory_left_[j] = p_.refractory;
         }
         z_[j] = z;
         psi_[j] = psi;
         if (z != 0) active_.push_back(j);
     }
+}
 
+void RsnnStepper::impose(const Vector& v, const Vector& a, const Vector& z, const std::vector<char>& refractory) {
+    v_ = v;
+    a_ = a;
+    z_ = z;
+    active_.clear();
+    for (int j = 0; j < p_.n_rec; ++j) {
+        psi_[j] = refractory[j] ? 0.0 : pseudo_derivative((v_[j] - p_.v_th - beta_[j] * a_[j]) * (1.0 / p_.v_th));
+        if (z_[j] != 0) active_.push_back(j);
+    }
+}
+
+void RsnnStepper::step_readout(const PreparedWeights& w) {
     // The readout's input goes through its synaptic filter when it has one, else straight in.
     const bool filtered = kappa_syn_ > 0;
     Vector& input = filtered ? y_syn_ : y_;

@@ -6,6 +6,8 @@
 #include "learning_rules/rsnn.hpp"
 #include "learning_rules/task.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace qrsim {
@@ -37,8 +39,19 @@ public:
     RsnnStepper(const RsnnParams& params, const SpikeFunction& spike_fn = {});
 
     void reset();
-    // Advances one step with the input events of step t of `sample`.
-    void step(const PreparedWeights& w, const SpikeSample& sample, int t);
+    // Advances one step with the input events of step t of `sample`: the recurrent neurons,
+    // then the readout from their spikes.
+    void step(const PreparedWeights& w, const SpikeSample& sample, int t) {
+        step_neurons(w, sample, t);
+        step_readout(w);
+    }
+    void step_neurons(const PreparedWeights& w, const SpikeSample& sample, int t);
+    void step_readout(const PreparedWeights& w);
+    // Between the two halves: the recurrent neurons take a recorded state instead of their
+    // own (a chip's membranes, adaptations and spikes, in float units; `refractory`: the step
+    // was refractory), and psi follows from it. A comparison harness uses it to separate the
+    // learning rule's arithmetic from the divergence of two neuron models' trajectories.
+    void impose(const Vector& v, const Vector& a, const Vector& z, const std::vector<char>& refractory);
 
     const Vector& z() const { return z_; }          // spikes of this step
     const Vector& z_prev() const { return z_prev_; }
@@ -53,6 +66,9 @@ public:
     const Vector& beta() const { return beta_; }    // per neuron: beta for ALIF, 0 for LIF
 
 private:
+    // psi at x = (v - A) / v_th (the pseudo spike function).
+    double pseudo_derivative(double x) const { return p_.gamma * (1.0 / p_.v_th) * std::max(0.0, 1.0 - std::abs(x)); }
+
     RsnnParams p_;
     SpikeFunction fn_;
     double alpha_, rho_, kappa_, alpha_syn_, kappa_syn_;
