@@ -513,3 +513,58 @@ TEST_CASE("learning that overruns the step is an error under learn.realtime = er
     CHECK(what.find("longer than the step") != std::string::npos);
     CHECK(what.find("learn.realtime") != std::string::npos);
 }
+
+// Recorded figures: a checksum of everything learning leaves behind (fan-in entries, the
+// learning memories, the readout biases, the update count) after 24 samples on the native
+// core, taken on the firmware before it was rebuilt from the SDK pieces. The rebuilt
+// firmware must reproduce them bit for bit; the ISS-vs-native cases carry that to the image.
+static uint64_t learning_checksum(Chip& chip, const LearningEngine& eng) {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a, 64 bit
+    auto mix = [&h](uint32_t v) {
+        for (int b = 0; b < 4; ++b) h = (h ^ ((v >> (8 * b)) & 0xFFu)) * 1099511628211ull;
+    };
+    const fw::LearnParams& lp = eng.params();
+    FaninTable& f = chip.tile(0).fanin_table();
+    for (int s = 0; s < lp.n_slots(); ++s)
+        for (int e = 0; e < lp.K; ++e) mix(f.raw(s, e));
+    for (int m = fw::lmem_pre; m < fw::lmem_count_; ++m)
+        for (int32_t v : eng.memory(static_cast<fw::LearnMem>(m))) mix(static_cast<uint32_t>(v));
+    for (int k = 0; k < lp.n_out; ++k) mix(static_cast<uint32_t>(chip.tile(0).bias_of(lp.n_rec + k)));
+    mix(eng.updates());
+    return h;
+}
+
+static void check_recorded_checksum(std::vector<std::string> overrides, uint64_t recorded) {
+    overrides.push_back("learn.core=native");
+    Setup su(overrides, 24, 1);
+    Chip chip(su.hw, su.net, "recorded");
+    LearningEngine& eng = chip.enable_learning(make_learn_params(su.hw, su.net, su.p, su.task->info()));
+    SpikeSample sample;
+    for (int i = 0; i < 24; ++i) {
+        su.task->encode(Split::train, i, sample);
+        chip.run_sample(sample, su.task->info().readout_begin);
+    }
+    chip.set_learning(false);  // finish: the committed codes are part of the figure
+    const uint64_t sum = learning_checksum(chip, eng);
+    std::printf("checksum after 24 samples (%s, %s): 0x%016llx (recorded 0x%016llx), %u updates\n",
+                su.hw.learn.rule.c_str(), su.hw.learn.update.c_str(), static_cast<unsigned long long>(sum),
+                static_cast<unsigned long long>(recorded), eng.updates());
+    CHECK(eng.updates() > 0);
+    CHECK(sum == recorded);
+}
+
+#define QRSIM_RECORDED_CASE(label, recorded, ...)                                              \
+    TEST_CASE("recorded learning after 24 samples: " label, "[learning][recorded]") {         \
+        check_recorded_checksum({__VA_ARGS__}, recorded);                                     \
+    }
+QRSIM_RECORDED_CASE("eprop / adam / presynaptic", 0x81d0201078f1173eull, QRSIM_FAST)
+QRSIM_RECORDED_CASE("eprop / adam / synapse / symmetric feedback", 0xcd546ae678e65985ull, QRSIM_FAST, QRSIM_SYN, "learn.feedback=symmetric")
+QRSIM_RECORDED_CASE("eprop / sign / stochastic weights", 0xfeda1a7c08dcdaaeull, "learn.update=sign", QRSIM_FAST, "learn.weight_rounding=stochastic")
+QRSIM_RECORDED_CASE("eprop / sign / 4-bit block-scaled accumulators", 0xf398acfd20f38380ull, "learn.update=sign", QRSIM_FAST, "learn.acc_bits=4")
+QRSIM_RECORDED_CASE("eprop / accumulate / synapse / linear psi", 0xdec315c256b9adf1ull, "learn.update=accumulate", QRSIM_FAST, QRSIM_SYN,
+                    "learn.pseudo_derivative=linear", "learn.psi_bits=8")
+QRSIM_RECORDED_CASE("eprop / stochastic / presynaptic", 0xb5a447ad63a98fefull, "learn.update=stochastic", "learn.learning_rate=2",
+                    "learn.readout_learning_rate=2", "learn.hidden_bits=7")
+QRSIM_RECORDED_CASE("readout-delta / adam", 0xd0bb918495fb6e95ull, "learn.rule=readout-delta", QRSIM_FAST)
+QRSIM_RECORDED_CASE("readout-delta / stochastic / shadow", 0x05c07883ad44614dull, "learn.rule=readout-delta", "learn.update=stochastic",
+                    "learn.learning_rate=2", "learn.readout_learning_rate=2", "learn.hidden_store=shadow")
