@@ -15,6 +15,7 @@ void register_sweep(CLI::App& app);
 void register_report(CLI::App& app);
 void register_import_nir(CLI::App& app);
 void register_export_nir(CLI::App& app);
+void register_rules(CLI::App& app);
 
 // Exit codes: 0 success (or --help), 2 bad command line or config, 1 runtime error.
 int run_cli(CLI::App& app, int argc, char** argv);

@@ -7,11 +7,13 @@
 #include "apps/flags.hpp"
 #include "apps/path_guard.hpp"
 #include "apps/learn_run.hpp"
+#include "apps/learning_curve.hpp"
 #include "apps/core_report.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
 #include "hw_models/checkpoint_loader.hpp"
 #include "hw_models/onchip_training.hpp"
+#include "hw_models/rule_catalog.hpp"
 #include "learning_rules/checkpoint.hpp"
 
 #include <chrono>
@@ -48,27 +50,54 @@ void run_learning(const LearnRunOptions& o) {
     Chip chip(hw, net, "chip");
     LearningEngine& engine = chip.enable_learning(make_learn_params(hw, net, p, info));
     const fw::LearnParams& lp = engine.params();
+    const std::string rule = engine.rule().name;
     std::fprintf(stderr, "qrsim run --learn: %s on %s (K=%d), rule %s, traces %s [%d, %d] bits, update %s, feedback %s, %d epochs\n",
-                 info.name.c_str(), hw.name.c_str(), hw.fanin, hw.learn.rule.c_str(),
+                 info.name.c_str(), hw.name.c_str(), hw.fanin, rule.c_str(),
                  lp.placement == fw::place_synapse ? "per synapse" : "per presynaptic neuron", lp.eps_bits, lp.bar_bits,
-                 hw.learn.update.c_str(), hw.learn.feedback.c_str(), o.epochs);
+                 update_name(lp.update), feedback_name(lp.feedback), o.epochs);
     nlohmann::json history = nlohmann::json::array();
+    LearningCurve curve;
+    OnChipEpoch last;
     int trained = 0;
+    double train_seconds = 0;
+    // Inference energy while training, apart from the test passes --eval-every-epoch adds.
+    ActionCounters inf_train{};
     for (int e = 1; e <= o.epochs; ++e) {
         if (e > 1) engine.set_learning_rates(make_learn_params(hw, net, p, info, std::pow(hw.learn.lr_decay, e - 1)));
-        OnChipEpoch r;
+        const ActionCounters inf0 = chip.counters(), learn0 = engine.counters();
         {
             ProgressDisplay progress(stderr);
-            r = train_on_chip_epoch(chip, *task, e, o.config.seed, [&](const Progress& pr) {
+            last = train_on_chip_epoch(chip, *task, e, o.config.seed, [&](const Progress& pr) {
                 Progress q = pr;
                 q.epochs = o.epochs;
                 progress.update(q);
+                curve.add(q);
             });
         }
-        trained += task->size(Split::train);
-        history.push_back({{"epoch", e}, {"train_accuracy", r.train_accuracy}, {"samples_per_s", r.samples_per_s}});
-        std::fprintf(stderr, "epoch %d: on-chip train accuracy %.2f %%, %.0f samples/s\n", e, 100 * r.train_accuracy,
-                     r.samples_per_s);
+        const int n = task->size(Split::train);
+        curve.end_epoch(n);
+        trained += n;
+        train_seconds += last.wall_s;
+        inf_train += chip.counters() - inf0;
+        const double per = n > 0 ? 1.0 / n : 0;
+        nlohmann::json entry = {
+            {"epoch", e},
+            {"train_accuracy", last.train_accuracy},
+            {"train_loss", last.train_loss},
+            {"samples_per_s", last.samples_per_s},
+            {"wall_s", last.wall_s},
+            {"learning_energy_per_sample_pj", table.energy_pj(engine.counters() - learn0).at("total") * per},
+            {"inference_energy_per_sample_pj", table.energy_pj(chip.counters() - inf0).at("total") * per}};
+        std::fprintf(stderr, "epoch %d: on-chip train accuracy %.2f %%, loss %.4f, %.0f samples/s", e,
+                     100 * last.train_accuracy, last.train_loss, last.samples_per_s);
+        if (o.eval_every_epoch && e < o.epochs) {  // the last epoch's test is the run's test below
+            const OnChipEval t = evaluate_on_chip(chip, *task, Split::test);
+            entry["test_accuracy"] = t.accuracy;
+            entry["test_loss"] = t.loss;
+            std::fprintf(stderr, ", test accuracy %.2f %%", 100 * t.accuracy);
+        }
+        std::fputc('\n', stderr);
+        history.push_back(std::move(entry));
     }
     // How much of the fan-in budget learning left in use (dormant entries are cleared).
     FaninTable& fanin = chip.tile(0).fanin_table();
@@ -77,7 +106,6 @@ void run_learning(const LearnRunOptions& o) {
     for (int k = 0; k < net.n_out; ++k) readout_used += fanin.used(net.n_rec + k);
     hidden_used /= std::max(1, net.n_rec);
     readout_used /= std::max(1, net.n_out);
-    const ActionCounters inf_train = chip.counters();
     const ActionCounters learn = engine.counters();
     CoreRun core_run;
     core_run.engine = &engine;
@@ -86,8 +114,14 @@ void run_learning(const LearnRunOptions& o) {
     core_run.step_s = hw.step_ns * 1e-9;
     core_run.sim_time_s = chip.sim_time_s();
     const nlohmann::json core = core_report(core_run);
-    const double acc = evaluate_on_chip(chip, *task, Split::test);
-    const ActionCounters inf_test = chip.counters() - inf_train;
+    const ActionCounters before_test = chip.counters();
+    const OnChipEval test = evaluate_on_chip(chip, *task, Split::test);
+    const double acc = test.accuracy;
+    const ActionCounters inf_test = chip.counters() - before_test;
+    if (!history.empty()) {
+        history.back()["test_accuracy"] = test.accuracy;
+        history.back()["test_loss"] = test.loss;
+    }
     chip.close_trace();  // the run is complete: the VCD goes into place
     const int n_test = task->size(Split::test);
     const double per_train = trained > 0 ? 1.0 / trained : 0, per_test = n_test > 0 ? 1.0 / n_test : 0;
@@ -99,8 +133,10 @@ void run_learning(const LearnRunOptions& o) {
     for (const auto& [k, b] : lmem) learn_bits += b;
     for (const char* k : {"learn.core_ram", "learn.core_rom"}) core_bits += lmem.at(k);
     // The rule's own state (traces, hidden parameters, accumulators, moments) is what an
-    // update mode costs; the core's program and data memory is the same for every rule.
-    const int64_t state_bits = learn_bits - core_bits;
+    // update mode costs; its working buffers are what its code needs in the core's RAM;
+    // the rest of the core's program and data memory is the same for every rule.
+    const int64_t scratch_bits = lmem.at("learn.scratch");
+    const int64_t state_bits = learn_bits - core_bits - scratch_bits;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     std::printf("on-chip test accuracy %.2f %% on %d samples of %s after %d epochs (%d training samples)\n", 100 * acc,
@@ -111,10 +147,11 @@ void run_learning(const LearnRunOptions& o) {
     std::printf("  %-16s %14.1f %14.1f\n", "total", e_inf.at("total") * per_train, e_learn.at("total") * per_train);
     std::printf("energy per test inference: %.1f pJ\n", e_test.at("total") * per_test);
     const double inf_pct = 100.0 / std::max<int64_t>(1, inf_bits);
-    std::printf("memory (bits): inference %lld; learning state %lld (%.1f %% of inference) + learning core RAM and ROM "
-                "%lld = %lld (%.1f %%)\n",
+    std::printf("memory (bits): inference %lld; learning state %lld (%.1f %% of inference) + the rule's working buffers %lld "
+                "+ the rest of the learning core's RAM and ROM %lld = %lld (%.1f %%)\n",
                 static_cast<long long>(inf_bits), static_cast<long long>(state_bits), state_bits * inf_pct,
-                static_cast<long long>(core_bits), static_cast<long long>(learn_bits), learn_bits * inf_pct);
+                static_cast<long long>(scratch_bits), static_cast<long long>(core_bits), static_cast<long long>(learn_bits),
+                learn_bits * inf_pct);
     for (const auto& [name, bits] : mem.bits) std::printf("  inference %-20s %12lld\n", name.c_str(), static_cast<long long>(bits));
     for (const auto& [name, bits] : lmem) std::printf("  learning  %-20s %12lld\n", name.c_str(), static_cast<long long>(bits));
     print_core_summary(stdout, core);
@@ -127,14 +164,27 @@ void run_learning(const LearnRunOptions& o) {
     if (!o.report.empty()) {
         nlohmann::json rep = base_report("run", o.config);
         rep["core"] = core;
-        rep["learn"] = {{"rule", hw.learn.rule}, {"update", hw.learn.update}, {"feedback", hw.learn.feedback},
+        nlohmann::json settings = nlohmann::json::object();
+        const fw::RuleInfo& ri = engine.rule();
+        for (uint32_t i = 0; i < ri.n_settings; ++i)
+            settings[ri.settings[i].key] = ri.settings[i].type == fw::setting_boolean ? nlohmann::json(lp.settings[i] != 0)
+                                                                                      : nlohmann::json(lp.settings[i]);
+        rep["learn"] = {{"rule", rule}, {"update", update_name(lp.update)}, {"feedback", feedback_name(lp.feedback)},
+                        {"settings", settings}, {"firmware", engine.on_iss() ? hw.learn.firmware : "native"},
                         {"placement", lp.placement == fw::place_synapse ? "synapse" : "presynaptic"},
                         {"trace_bits", {lp.eps_bits, lp.bar_bits}}, {"epochs", o.epochs}, {"refused_writes", engine.refused()},
                         {"updates", engine.updates()},
                         {"fanin_used_mean", {{"hidden", hidden_used}, {"readout", readout_used}}}};
         rep["test_accuracy"] = acc;
+        rep["test_loss"] = test.loss;
         rep["test_samples"] = n_test;
+        rep["epochs"] = o.epochs;
+        rep["train_accuracy"] = last.train_accuracy;
+        rep["train_loss"] = last.train_loss;
+        rep["train_samples_per_s"] = train_seconds > 0 ? trained / train_seconds : 0.0;
+        rep["train_seconds"] = train_seconds;
         rep["epoch_history"] = history;
+        rep["train_curve"] = curve.points();
         nlohmann::json ei = nlohmann::json::object(), el = nlohmann::json::object(), mi = nlohmann::json::object(),
                        ml = nlohmann::json::object();
         for (const auto& [k, v] : e_inf) ei[k] = v * per_train;
@@ -144,7 +194,7 @@ void run_learning(const LearnRunOptions& o) {
         rep["energy_per_training_sample_pj"] = {{"inference", ei}, {"learning", el}};
         rep["energy_per_inference_pj"] = e_test.at("total") * per_test;
         rep["memory_bits"] = {{"inference", mi}, {"learning", ml}, {"inference_total", inf_bits}, {"learning_total", learn_bits},
-                              {"learning_state", state_bits}};
+                              {"learning_state", state_bits}, {"learning_scratch", scratch_bits}};
         rep["wall_time_s"] = wall;
         rep["hw"] = {{"name", hw.name}, {"source", hw.source}, {"fanin", hw.fanin}};
         paths.create_output_dirs();

@@ -23,6 +23,7 @@
 #include "apps/report.hpp"
 #include "hw_models/checkpoint_loader.hpp"
 #include "hw_models/chip.hpp"
+#include "hw_models/rule_catalog.hpp"
 #include "learning_rules/ann.hpp"
 #include "learning_rules/checkpoint.hpp"
 #include "learning_rules/trainer.hpp"
@@ -52,6 +53,7 @@ struct RunCommand {
     VcdFlags vcd;
     bool learn = false;  // on-chip training (apps/cmd_learn.cpp)
     int epochs = 1;
+    bool eval_every_epoch = false;
     std::vector<std::string> hw_set;
 };
 
@@ -253,6 +255,7 @@ void refuse_unused_flags(const CLI::App& sub, const RunCommand& cmd) {
     } else {
         refuse("--epochs", "passes of on-chip training: only with --learn (inference runs the test split once)");
         refuse("--train-samples", "on-chip training samples: only with --learn (inference reads --test-samples)");
+        refuse("--eval-every-epoch", "tests between epochs of on-chip training: only with --learn");
     }
     if (!cmd.net.empty()) {
         refuse("--neurons", "the network's size comes from --net; drop --neurons");
@@ -296,6 +299,8 @@ void register_run(CLI::App& app) {
     cmd->flags.add_to(*sub, ConfigFlags::data | ConfigFlags::network);
     sub->add_flag("--learn", cmd->learn, "train on chip with the learning firmware ([learn] in the hw config), then test");
     sub->add_option("--epochs", cmd->epochs, "--learn: passes over the training split")->check(CLI::PositiveNumber);
+    sub->add_flag("--eval-every-epoch", cmd->eval_every_epoch,
+                  "--learn: evaluate on the test split after every epoch (epoch_history), not only after the last");
     sub->add_option("--hw-set", cmd->hw_set, "override a hw config key, e.g. --hw-set learn.update=stochastic "
                                              "--hw-set traces.placement=synapse (configs/hw/README.md)")
         ->type_name("TABLE.KEY=VALUE");
@@ -303,6 +308,9 @@ void register_run(CLI::App& app) {
     sub->add_option("--vcd", cmd->vcd.file, "write spikes and membranes of a few neurons to this VCD file (GTKWave)")
         ->type_name("FILE.vcd");
     sub->add_option("--vcd-neurons", cmd->vcd.neurons, "neurons to trace (default 0,1,2,3)")->type_name("LIST");
+    // --help lists the rules --learn can run (learn.rule) and their settings.
+    sub->footer("On-chip " + describe_rules(builtin_rules()) +
+                "\nA rule built with scripts/build_rule: --hw-set learn.firmware=RULE.elf (qrsim rules --firmware RULE.elf).");
     sub->callback([cmd, sub] {
         refuse_unused_flags(*sub, *cmd);
         g_pending = cmd.get();
@@ -331,6 +339,7 @@ int sc_main(int, char**) {
                 o.net = cmd->net;
                 o.report = cmd->report;
                 o.epochs = cmd->epochs;
+                o.eval_every_epoch = cmd->eval_every_epoch;
                 o.vcd = cmd->vcd;
                 qrsim::app::run_learning(o);
             } else {

@@ -4,6 +4,7 @@
 // leaves no partial output.
 #include "apps/cli.hpp"
 #include "apps/flags.hpp"
+#include "apps/learning_curve.hpp"
 #include "apps/path_guard.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
@@ -55,6 +56,7 @@ void run_train(const TrainCommand& cmd) {
                  epochs == 1 ? "" : "s");
 
     nlohmann::json history = nlohmann::json::array();
+    LearningCurve curve;
     EpochResult last;
     EvalResult test;
     double train_seconds = 0;
@@ -67,7 +69,9 @@ void run_train(const TrainCommand& cmd) {
                 shown.epoch = epoch;
                 shown.epochs = epochs;
                 progress.update(shown);
+                curve.add(shown);
             });
+            curve.end_epoch(train_size);
             progress.finish_line();
             train_seconds += last.wall_s;
             samples_trained += train_size;
@@ -122,6 +126,7 @@ void run_train(const TrainCommand& cmd) {
         report["epochs"] = epochs;
         report["wall_time_s"] = seconds_since(start);
         report["epoch_history"] = std::move(history);
+        report["train_curve"] = curve.points();
         report["params"] = params_to_json(params);
         report["checkpoint"] = cmd.checkpoint.empty() ? nlohmann::json() : nlohmann::json(cmd.checkpoint);
         report["constraint_violations"] = constraint.violations_during_training + constraint.violations;

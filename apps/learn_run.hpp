@@ -30,6 +30,7 @@ struct LearnRunOptions {
     std::string net;                // optional checkpoint to start from ("" : from scratch)
     std::string report;
     int epochs = 1;
+    bool eval_every_epoch = false;  // test after every epoch, not only after the last
     VcdFlags vcd;
     PathGuard paths;                // the command's config and dataset files (inputs)
 };

@@ -12,5 +12,6 @@ int main(int argc, char** argv) {
     qrsim::app::register_report(app);
     qrsim::app::register_import_nir(app);
     qrsim::app::register_export_nir(app);
+    qrsim::app::register_rules(app);
     return qrsim::app::run_cli(app, argc, argv);
 }

@@ -37,10 +37,19 @@ constexpr uint32_t mb_arg = 0x04;
 constexpr uint32_t mb_status = 0x08;
 constexpr uint32_t mb_detail = 0x0C;  // a number that explains a non-zero status
 constexpr uint32_t mb_updates = 0x10; // the rule's weight updates so far (LearnContext::updates)
+constexpr uint32_t mb_scratch_words = 0x14;  // hook_describe: the rule's working memory, words
 constexpr uint32_t mb_rule_name = 0x40;  // NUL-terminated, at most mb_rule_name_bytes
 constexpr uint32_t mb_rule_name_bytes = 64;
 constexpr uint32_t mb_params = 0x100;    // the LearnParams struct, byte for byte
 constexpr uint32_t mb_params_bytes = 0x200;
+constexpr uint32_t mb_memory_bits = 0x300;  // hook_describe: bits by LearnMem, 64-bit (low word first)
+constexpr uint32_t mb_memory_bits_bytes = 0x100;
+
+// Mailbox words the firmware may write (everything else is the tile's).
+constexpr bool firmware_writes_mailbox(uint32_t offset) {
+    return offset == mb_status || offset == mb_detail || offset == mb_updates || offset == mb_scratch_words ||
+           (offset >= mb_memory_bits && offset < mb_memory_bits + mb_memory_bits_bytes);
+}
 
 enum Hook : uint32_t {
     hook_init = 0,          // find the rule by name, take LearnParams, carve scratch, rule init
@@ -50,6 +59,7 @@ enum Hook : uint32_t {
     hook_end_sample = 4,
     hook_finish = 5,
     hook_set_rates = 6,     // re-read the rate fields of LearnParams
+    hook_describe = 7,      // before init: the named rule's memory bits and scratch words for LearnParams
     hook_count_
 };
 

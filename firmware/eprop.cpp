@@ -4,6 +4,7 @@
 #include "firmware/adam.hpp"
 #include "firmware/eprop_kernels.hpp"
 #include "firmware/quantized_rewiring.hpp"
+#include "firmware/rule.hpp"
 
 namespace qrsim {
 namespace fw {
@@ -356,15 +357,23 @@ namespace {
 
 // ---- e-prop hooks ----------------------------------------------------------------
 
-void eprop_init(LearnContext& c) { learn_init(c, c.p->learn_hidden != 0); }
-void eprop_begin(LearnContext& c) { learn_begin_sample(c, c.p->learn_hidden != 0); }
-void eprop_end(LearnContext& c) { learn_end_sample(c, c.p->learn_hidden != 0); }
-void eprop_finish(LearnContext& c) { learn_finish(c, c.p->learn_hidden != 0); }
+// Setting 0 of e-prop: whether the recurrent fan-in learns.
+constexpr uint32_t kEpropHidden = 0;
+inline bool eprop_hidden(const LearnParams& p) { return p.settings[kEpropHidden] != 0; }
+
+void eprop_init(LearnContext& c) {
+    carve_scratch(c.s, *c.p, eprop_hidden(*c.p), c.pool);
+    learn_init(c, eprop_hidden(*c.p));
+}
+void eprop_begin(LearnContext& c) { learn_begin_sample(c, eprop_hidden(*c.p)); }
+void eprop_end(LearnContext& c) { learn_end_sample(c, eprop_hidden(*c.p)); }
+void eprop_finish(LearnContext& c) { learn_finish(c, eprop_hidden(*c.p)); }
+uint32_t eprop_scratch_words(const LearnParams& p) { return scratch_words(p, eprop_hidden(p)); }
 
 void eprop_trace_step(LearnContext& c, uint16_t) {
     const LearnParams& p = *c.p;
-    presynaptic_trace_step(c, p.learn_hidden != 0);
-    if (!p.learn_hidden) return;
+    presynaptic_trace_step(c, eprop_hidden(p));
+    if (!eprop_hidden(p)) return;
     const uint32_t N = p.n_rec, A = p.n_addresses();
     int32_t* v = c.s.neuron_a;
     int32_t* refr = c.s.neuron_b;
@@ -425,7 +434,7 @@ void eprop_signal_step(LearnContext& c, uint16_t t) {
     // Traces as they are after this step.
     hal_read(c, lmem_pre, 2 * A, N, c.s.addr_b + 2 * A);
     readout_signal_step(c, err);
-    if (!p.learn_hidden) return;
+    if (!eprop_hidden(p)) return;
 
     // Learning signals L_j = sum_k B_jk err_k, each product pre-shifted into the signal format.
     int32_t* L = c.s.neuron_a;
@@ -508,14 +517,17 @@ uint64_t learn_memory_bits(const LearnParams& p, uint8_t mem, bool hidden) {
     }
 }
 
-uint64_t eprop_memory_bits(const LearnParams& p, uint8_t mem) { return learn_memory_bits(p, mem, p.learn_hidden != 0); }
+uint64_t eprop_memory_bits(const LearnParams& p, uint8_t mem) { return learn_memory_bits(p, mem, eprop_hidden(p)); }
 
 // ---- readout-only delta rule -------------------------------------------------------
 // dW_out_kj = -lr sum_t err_k[t] zbar_j[t]: e-prop's (and BPTT's) exact readout gradient,
 // with the recurrent weights fixed. The cheapest on-chip rule: one trace per recurrent
 // neuron, no pseudo-derivative, no learning signal.
 
-void delta_init(LearnContext& c) { learn_init(c, false); }
+void delta_init(LearnContext& c) {
+    carve_scratch(c.s, *c.p, false, c.pool);
+    learn_init(c, false);
+}
 void delta_begin(LearnContext& c) { learn_begin_sample(c, false); }
 void delta_end(LearnContext& c) { learn_end_sample(c, false); }
 void delta_finish(LearnContext& c) { learn_finish(c, false); }
@@ -527,19 +539,38 @@ void delta_signal_step(LearnContext& c, uint16_t t) {
     readout_signal_step(c, c.s.out + p.n_out);
 }
 uint64_t delta_memory_bits(const LearnParams& p, uint8_t mem) { return learn_memory_bits(p, mem, false); }
+uint32_t delta_scratch_words(const LearnParams& p) { return scratch_words(p, false); }
 
-}  // namespace
-
-const RuleOps kEpropRule = {
+const RuleInfo kEpropInfo = {
+    kRuleAbi,
     "eprop",
     "e-prop (Bellec et al. 2020): eligibility traces x learning signal from the readout error, "
     "Quantized Rewiring of every fan-in table",
-    eprop_init, eprop_begin, eprop_trace_step, eprop_signal_step, eprop_end, eprop_memory_bits, eprop_finish};
+    kEveryUpdate,
+    kEveryFeedback,
+    kEveryPlacement,
+    1,
+    {{"hidden", "the recurrent fan-in learns (false: only the readout and its biases)", 0, 1, 1, setting_boolean}}};
 
-const RuleOps kDeltaRule = {
+const RuleInfo kDeltaInfo = {
+    kRuleAbi,
     "readout-delta",
     "readout-only delta rule: the readout's fan-in learns from err x zbar, recurrent weights fixed",
-    delta_init, delta_begin, delta_trace_step, delta_signal_step, delta_end, delta_memory_bits, delta_finish};
+    kEveryUpdate,
+    supports(feedback_random),  // no learning signal: a feedback matrix would be ignored
+    kEveryPlacement,
+    0,
+    {}};
+
+const RuleOps kEpropRule = {&kEpropInfo,      eprop_init,  eprop_begin,       eprop_trace_step, eprop_signal_step,
+                            eprop_end,        eprop_finish, eprop_memory_bits, eprop_scratch_words};
+const RuleOps kDeltaRule = {&kDeltaInfo,      delta_init,  delta_begin,       delta_trace_step, delta_signal_step,
+                            delta_end,        delta_finish, delta_memory_bits, delta_scratch_words};
+
+}  // namespace
+
+QRSIM_RULE(kEpropRule);
+QRSIM_RULE(kDeltaRule);
 
 }  // namespace fw
 }  // namespace qrsim

@@ -56,8 +56,5 @@ void learn_finish(LearnContext& c, bool hidden);
 void learn_entry_gradient(LearnContext& c, uint32_t slot, int32_t* h, const int32_t* addr, const int32_t* g,
                           bool readout);
 
-extern const RuleOps kEpropRule;
-extern const RuleOps kDeltaRule;
-
 }  // namespace fw
 }  // namespace qrsim

@@ -81,6 +81,9 @@ enum HiddenStore : uint8_t { store_cam = 0, store_shadow = 1 };
 enum FeedbackMode : uint8_t { feedback_symmetric = 0, feedback_random = 1 };
 enum PsiShape : uint8_t { psi_pwc5 = 0, psi_linear = 1 };
 
+// The most settings one rule declares (firmware/rule.hpp).
+constexpr uint32_t kMaxRuleSettings = 8;
+
 // Everything a rule needs to know, set once by the host (integers only).
 struct LearnParams {
     uint16_t n_in = 0, n_rec = 0, n_out = 0;
@@ -124,12 +127,14 @@ struct LearnParams {
     uint16_t batch = 1;            // accumulate: samples per apply
     uint8_t rewire_shift = 2;      // a dormant entry moves with probability 2^-rewire_shift per update
     uint32_t seed = 1;             // firmware LFSR and random feedback matrix
-    uint8_t learn_hidden = 1, learn_readout = 1, learn_bias = 1;
+    uint8_t learn_readout = 1, learn_bias = 1;  // the readout group and its biases learn
     // Codes written at each update of an accumulating mode: a fresh stochastic rounding of h
     // (the float QR trainer's forward pass; 1) or the nearest code (0). `finish` writes the
     // nearest codes for inference either way.
     uint8_t stochastic_weights = 0;
     uint8_t hidden_store = store_cam;
+    // The rule's own settings (learn.<rule>.<key>), in the order its RuleInfo declares them.
+    int32_t settings[kMaxRuleSettings] = {};
 
     bool accumulates() const { return update != update_stochastic; }
     // h lives in the CAM (code, tag) plus hidden_frac bits per entry: firmware/quantized_rewiring.hpp.
@@ -171,38 +176,43 @@ struct LearnScratch {
     int32_t* out = nullptr;       // n_out * 2
 };
 
-// Sizes of the LearnScratch buffers in 32-bit words (for allocation and the memory report).
-inline uint32_t scratch_words(const LearnParams& p) {
-    return p.n_addresses() * 4 + p.n_slots() * 4 + 7u * p.K +
-           static_cast<uint32_t>(lut_size(p.layout.kind, p.layout.weight_bits)) + 2u * p.n_out;
+// Sizes of the LearnScratch buffers in 32-bit words. A rule whose recurrent fan-in does
+// not learn (`hidden` false) reads no events, keeps no postsynaptic traces and never reads
+// the LUT: addr_a, neuron_b and lut stay empty.
+inline uint32_t scratch_words(const LearnParams& p, bool hidden) {
+    const uint32_t lut = static_cast<uint32_t>(lut_size(p.layout.kind, p.layout.weight_bits));
+    return p.n_addresses() * (hidden ? 4 : 3) + p.n_slots() * (hidden ? 4 : 1) + 7u * p.K + (hidden ? lut : 0) +
+           2u * p.n_out;
 }
 
-// Lays the LearnScratch buffers out back to back from `base` (scratch_words(p) words).
-inline void carve_scratch(LearnScratch& s, const LearnParams& p, int32_t* base) {
+// Lays the LearnScratch buffers out back to back from `base` (scratch_words(p, hidden) words).
+inline void carve_scratch(LearnScratch& s, const LearnParams& p, bool hidden, int32_t* base) {
     const uint32_t A = p.n_addresses(), S = p.n_slots(), K = p.K;
     auto take = [&base](uint32_t n) {
-        int32_t* block = base;
+        int32_t* block = n ? base : nullptr;
         base += n;
         return block;
     };
-    s.addr_a = take(A);
+    s.addr_a = take(hidden ? A : 0);
     s.addr_b = take(3 * A);
     s.neuron_a = take(S);
-    s.neuron_b = take(3 * S);
+    s.neuron_b = take(hidden ? 3 * S : 0);
     s.row_a = take(K);
     s.row_b = take(K);
     s.row_c = take(K);
     s.row_d = take(K);
     s.row_e = take(2 * K);
     s.row_f = take(K);
-    s.lut = take(static_cast<uint32_t>(lut_size(p.layout.kind, p.layout.weight_bits)));
+    s.lut = take(hidden ? static_cast<uint32_t>(lut_size(p.layout.kind, p.layout.weight_bits)) : 0);
     s.out = take(2u * p.n_out);
 }
 
 struct LearnContext {
     const LearnParams* p = nullptr;
     const Hal* hal = nullptr;
-    LearnScratch s;
+    int32_t* pool = nullptr;    // the rule's working memory: scratch_words of its RuleOps
+    uint32_t pool_words = 0;
+    LearnScratch s;             // the e-prop pieces' buffers, carved from pool by the rule's init
     Lfsr32 lfsr;
     int32_t one_bar = 0;        // kappa-filtered constant 1 (bias eligibility), Q bar_frac
     uint16_t samples_in_batch = 0;
@@ -210,29 +220,6 @@ struct LearnContext {
     uint32_t beta1_t = 0, beta2_t = 0;  // adam: beta1^t and beta2^t in Q30 (bias correction)
     uint32_t refused = 0;       // CAM writes the tile refused (must stay 0)
 };
-
-// The interface of an on-chip rule: a name and the hooks the engine calls. Any hook may
-// be null (nothing to do at that point).
-struct RuleOps {
-    const char* name;
-    const char* description;
-    // Once after the network is loaded: hidden parameters from the CAM, dormant entries.
-    void (*init)(LearnContext& c);
-    void (*begin_sample)(LearnContext& c);
-    void (*trace_step)(LearnContext& c, uint16_t t);
-    void (*signal_step)(LearnContext& c, uint16_t t);
-    void (*end_sample)(LearnContext& c);
-    // Bits of learning memory the rule uses, by LearnMem (0 for tile memories).
-    uint64_t (*memory_bits)(const LearnParams& p, uint8_t mem);
-    // Before inference (evaluation, deployment): commit the weights (nearest codes). Training
-    // may continue afterwards.
-    void (*finish)(LearnContext& c);
-};
-
-// The registry: rules compiled into the firmware, looked up by name.
-const RuleOps* find_rule(const char* name);
-uint32_t rule_count();
-const RuleOps* rule_at(uint32_t index);
 
 // ---- helpers shared by rules -------------------------------------------------------
 

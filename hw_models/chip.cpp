@@ -138,6 +138,11 @@ SampleResult Chip::run_sample(const SpikeSample& sample, int readout_begin) {
     r.readout.assign(n_out_, 0);
     for (auto& t : tiles_)
         for (const auto& [g, sum] : t->readout_sums()) r.readout[g - n_rec_] = sum;
+    for (auto& t : tiles_)
+        for (const auto& [g, ys] : t->readout_window()) {
+            if (r.readout_window.size() < ys.size()) r.readout_window.resize(ys.size(), std::vector<int32_t>(n_out_, 0));
+            for (size_t w = 0; w < ys.size(); ++w) r.readout_window[w][g - n_rec_] = ys[w];
+        }
     r.prediction = static_cast<int>(std::max_element(r.readout.begin(), r.readout.end()) - r.readout.begin());
     input_->begin_sample(nullptr);
     if (learn) {

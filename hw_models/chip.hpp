@@ -22,6 +22,7 @@ namespace qrsim {
 struct SampleResult {
     int prediction = -1;            // argmax of the readout summed over the window
     std::vector<int64_t> readout;   // n_out sums (membrane LSBs)
+    std::vector<std::vector<int32_t>> readout_window;  // [window step][k], membrane LSBs
 };
 
 class Chip {
@@ -36,6 +37,7 @@ public:
 
     // Runs one sample (n_steps + 1 timesteps of simulated time).
     SampleResult run_sample(const SpikeSample& sample, int readout_begin);
+    const HwConfig& hw() const { return hw_; }
 
     // On-chip learning on tile 0 (single-tile networks): every address is routed to the
     // tile (the traces need all presynaptic spikes, not only those of active entries),

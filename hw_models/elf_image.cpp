@@ -80,11 +80,15 @@ std::string ElfImage::function_at(uint32_t address) const {
 
 ElfImage parse_elf_image(const std::vector<uint8_t>& b, const std::string& origin) {
     const Reader r(b, origin);
-    if (b.size() < 52 || std::memcmp(b.data(), "\x7f" "ELF", 4) != 0) fail(origin, "no ELF header");
-    if (r.u8(4, "e_ident") != 1) fail(origin, "not a 32-bit ELF (build with -march=rv32imc -mabi=ilp32)");
+    if (b.size() < 20 || std::memcmp(b.data(), "\x7f" "ELF", 4) != 0) fail(origin, "not an ELF file (no ELF header)");
     if (r.u8(5, "e_ident") != 1) fail(origin, "not little-endian");
+    // e_machine sits at the same offset in 32- and 64-bit headers: name the architecture first.
+    if (const uint16_t machine = r.u16(18, "e_machine"); machine != 243)
+        fail(origin, "built for another architecture (e_machine " + std::to_string(machine) +
+                         ", not RISC-V 243): build the rule with scripts/build_rule");
+    if (r.u8(4, "e_ident") != 1) fail(origin, "a 64-bit RISC-V ELF: the learning core is rv32imc (build the rule with scripts/build_rule)");
+    if (b.size() < 52) fail(origin, "the ELF header lies outside the file (" + std::to_string(b.size()) + " bytes)");
     if (r.u16(16, "e_type") != 2) fail(origin, "not an executable (link it; an object file cannot run)");
-    if (r.u16(18, "e_machine") != 243) fail(origin, "e_machine is not RISC-V (243)");
     ElfImage img;
     img.path = origin;
     img.entry = r.u32(24, "e_entry");

@@ -68,6 +68,30 @@ public:
         }
         return nullptr;
     }
+    // learn.<rule>.<key>: every sub-table not read is one rule's settings, integers or booleans.
+    void rule_settings(std::vector<RuleSettingValue>& out) {
+        for (auto&& [k, v] : t_) {
+            const std::string rule(k.str());
+            if (std::find(seen_.begin(), seen_.end(), rule) != seen_.end() || !v.is_table()) continue;
+            seen_.push_back(rule);
+            for (auto&& [sk, sv] : *v.as_table()) {
+                RuleSettingValue value;
+                value.rule = rule;
+                value.key = std::string(sk.str());
+                value.origin = origin_;
+                if (sv.is_boolean()) {
+                    value.boolean = true;
+                    value.value = *sv.value<bool>() ? 1 : 0;
+                } else if (sv.is_integer()) {
+                    value.value = *sv.value<int64_t>();
+                } else {
+                    fail(origin_, field(rule.c_str()) + "." + value.key + " must be an integer or true/false (a setting of rule " +
+                                      rule + "; qrsim rules lists them)");
+                }
+                out.push_back(std::move(value));
+            }
+        }
+    }
     // Every key not read is unknown.
     void finish() const {
         for (auto&& [k, v] : t_) {
@@ -146,24 +170,36 @@ toml::table parse_toml(const std::string& text, const std::string& origin) {
     }
 }
 
-// "table.key=value": value is TOML (5, 0.1, "x", [16, 16]) or else a bare string.
+// "table.key=value" (or "learn.rule.key=value" for a rule's setting): value is TOML (5,
+// 0.1, "x", [16, 16]) or else a bare string.
 void apply_override(toml::table& root, const std::string& assignment) {
     const auto eq = assignment.find('='), dot = assignment.find('.');
     if (eq == std::string::npos || dot == std::string::npos || dot > eq || dot == 0 || eq == dot + 1)
         throw ConfigError("--hw-set " + assignment + ": expected TABLE.KEY=VALUE, e.g. --hw-set learn.update=stochastic");
-    const std::string table = assignment.substr(0, dot), key = assignment.substr(dot + 1, eq - dot - 1);
     const std::string value = assignment.substr(eq + 1);
+    std::vector<std::string> path;
+    std::stringstream names(assignment.substr(0, eq));
+    for (std::string part; std::getline(names, part, '.');) {
+        if (part.empty()) throw ConfigError("--hw-set " + assignment + ": an empty name between dots");
+        path.push_back(part);
+    }
     toml::table parsed;
     try {
         parsed = toml::parse("v = " + value);
     } catch (const toml::parse_error&) {
         parsed = toml::table{{"v", value}};
     }
-    if (!root.contains(table)) root.insert(table, toml::table{});
-    toml::table* t = root[table].as_table();
-    if (!t) throw ConfigError("--hw-set " + assignment + ": " + table + " is not a table of the hw config");
-    t->insert_or_assign(key, *parsed.get("v"));
+    toml::table* t = &root;
+    for (size_t i = 0; i + 1 < path.size(); ++i) {
+        if (!t->contains(path[i])) t->insert(path[i], toml::table{});
+        t = (*t)[path[i]].as_table();
+        if (!t) throw ConfigError("--hw-set " + assignment + ": " + path[i] + " is not a table of the hw config");
+    }
+    t->insert_or_assign(path.back(), *parsed.get("v"));
 }
+
+// "learn.update" of "learn.update=adam".
+std::string override_key(const std::string& assignment) { return assignment.substr(0, assignment.find('=')); }
 
 HwConfigRaw read_raw(const toml::table& root, const std::string& origin);
 
@@ -260,6 +296,7 @@ HwConfigRaw read_raw(const toml::table& root, const std::string& origin) {
         m.integer("hook_budget", r.learn_hook_budget);
         m.number("clock_hz", r.learn_clock_hz);
         m.boolean("profile", r.learn_profile);
+        m.rule_settings(r.learn_rule_settings);
         m.finish();
     }
     if (const toml::table* t = top.table("energy")) {
@@ -337,6 +374,11 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
 
     LearnConfig& l = c.learn;
     l.rule = r.learn_rule.value_or(l.rule);
+    l.rule_given = r.learn_rule.has_value();
+    l.update_given = r.learn_update.has_value();
+    l.feedback_given = r.learn_feedback.has_value();
+    c.placement_given = r.trace_placement.has_value();
+    l.rule_settings = r.learn_rule_settings;
     l.update = choice<std::string>(r.learn_update, l.update, {{"adam", "adam"}, {"sign", "sign"}, {"accumulate", "accumulate"}, {"stochastic", "stochastic"}},
                                    o, "learn.update");
     l.weight_rounding = choice<std::string>(r.learn_weight_rounding, l.weight_rounding,
@@ -424,12 +466,20 @@ HwConfig load_hw_config(const std::string& path_or_preset, const std::vector<std
     // The file alone first, so its own errors name it; then each override in turn, so an
     // error an override causes names that --hw-set, not the preset it was applied to.
     HwConfig hw = resolve_hw_config(read_raw(root, origin), origin, project_dir());
+    std::map<std::string, std::string> key_origin;
     for (const std::string& o : overrides) {
         apply_override(root, o);
         const std::string blame = "--hw-set " + o;
         hw = resolve_hw_config(read_raw(root, blame), blame, project_dir());
+        key_origin[override_key(o)] = blame;
     }
     hw.source = origin;
+    hw.key_origin = key_origin;
+    for (RuleSettingValue& v : hw.learn.rule_settings) v.origin = hw.origin_of("learn." + v.rule + "." + v.key);
+    // A firmware image named on the command line is where the user is, not in the project.
+    if (key_origin.count("learn.firmware"))
+        if (const auto* f = root["learn"]["firmware"].as_string(); f && !f->get().empty())
+            hw.learn.firmware = std::filesystem::absolute(f->get()).string();
     if (!overrides.empty() && !hw_name_set(root)) hw.name = std::filesystem::path(origin).stem().string();
     return hw;
 }

@@ -12,11 +12,22 @@
 #include "learning_rules/constraint_spec.hpp"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace qrsim {
+
+// learn.<rule>.<key>: a setting of one on-chip rule, as the config gave it. The rule's
+// descriptor validates it (hw_models/rule_catalog.hpp), so the config layer only knows its
+// TOML type.
+struct RuleSettingValue {
+    std::string rule, key;
+    int64_t value = 0;
+    bool boolean = false;  // given as true / false
+    std::string origin;    // the file or the --hw-set that set it
+};
 
 struct HwConfigRaw {
     std::optional<std::string> name;
@@ -39,6 +50,7 @@ struct HwConfigRaw {
     // [learn]
     std::optional<std::string> learn_rule, learn_update, learn_weight_rounding, learn_hidden_store, learn_feedback, learn_pseudo_derivative, learn_trace_rounding;
     std::optional<std::string> learn_core, learn_firmware, learn_timing, learn_realtime;
+    std::vector<RuleSettingValue> learn_rule_settings;
     std::optional<int64_t> learn_rom_bytes, learn_ram_bytes, learn_hook_budget;
     std::optional<double> learn_clock_hz;
     std::optional<bool> learn_profile;
@@ -60,6 +72,10 @@ enum class TracePlacement { none, presynaptic, synapse };
 // placement and widths come from [traces].
 struct LearnConfig {
     std::string rule = "eprop";          // a name in the firmware's rule registry
+    std::vector<RuleSettingValue> rule_settings;  // learn.<rule>.<key>
+    // Set by the config rather than defaulted: a rule that does not implement a value the
+    // config chose refuses it; a default gives way to the rule's own choice.
+    bool rule_given = false, update_given = false, feedback_given = false;
     std::string update = "adam";         // adam | sign | accumulate | stochastic
     std::string weight_rounding = "nearest";  // codes written at updates: nearest | stochastic
     std::string hidden_store = "cam";    // where h lives: cam (code and tag in the CAM) | shadow
@@ -123,6 +139,7 @@ struct HwConfig {
     uint32_t seed = 1;
 
     TracePlacement trace_placement = TracePlacement::presynaptic;
+    bool placement_given = false;
     std::vector<int> trace_bits{12, 12, 10};
 
     int64_t cam_bits = 0;   // per tile capacity
@@ -134,6 +151,13 @@ struct HwConfig {
 
     std::string vcd_file;           // "" : no trace
     std::vector<int> vcd_neurons;   // global neuron ids (recurrent first, then readout)
+
+    // Where a key ("learn.update") was last set, for messages: its --hw-set, else the file.
+    std::map<std::string, std::string> key_origin;
+    std::string origin_of(const std::string& key) const {
+        const auto it = key_origin.find(key);
+        return it == key_origin.end() ? source : it->second;
+    }
 
     int tiles() const { return mesh_width * mesh_height; }
     int neurons_per_tile() const { return cores * neurons_per_core; }

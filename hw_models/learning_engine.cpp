@@ -3,6 +3,7 @@
 #include "firmware/core_map.hpp"
 #include "firmware/eprop_kernels.hpp"
 #include "firmware/quantized_rewiring.hpp"
+#include "hw_models/rule_catalog.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -82,12 +83,12 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     p.n_steps = static_cast<uint16_t>(info.n_steps);
     p.readout_begin = static_cast<uint16_t>(info.readout_begin);
     p.v_frac = static_cast<uint8_t>(hw.membrane_frac_bits);
-    p.placement = hw.trace_placement == TracePlacement::synapse ? fw::place_synapse : fw::place_presynaptic;
-    p.update = L.update == "stochastic" ? fw::update_stochastic
-               : L.update == "sign"     ? fw::update_sign
-               : L.update == "adam"     ? fw::update_adam
-                                        : fw::update_accumulate;
-    p.feedback = L.feedback == "symmetric" ? fw::feedback_symmetric : fw::feedback_random;
+    // The rule decides what it implements of the shared choices, and takes its own settings.
+    const RuleChoice rule = choose_rule(hw);
+    p.placement = rule.placement;
+    p.update = rule.update;
+    p.feedback = rule.feedback;
+    std::copy(std::begin(rule.settings), std::end(rule.settings), std::begin(p.settings));
     p.psi_shape = L.pseudo_derivative == "linear" ? fw::psi_linear : fw::psi_pwc5;
 
     // Trace formats: eps up to 32 (6 integer bits with the sign), filtered traces up to 128.
@@ -107,7 +108,7 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     const int cmax = fw::code_max(p.layout.kind, p.layout.weight_bits);
     const int hf = L.hidden_bits - 1 - ceil_log2(cmax + 1.0);
     // With h in the CAM (stochastic) the fraction may be empty: updates round to whole codes.
-    if (hf < (L.update == "stochastic" ? 0 : 1))
+    if (hf < (p.update == fw::update_stochastic ? 0 : 1))
         throw std::runtime_error(o + ": learn.hidden_bits = " + std::to_string(L.hidden_bits) + " leaves no fraction below one weight code (codes up to " +
                                  std::to_string(cmax) + " need at least " + std::to_string(ceil_log2(cmax + 1.0) + 2) + ")");
     p.hidden_frac = static_cast<uint8_t>(hf);
@@ -153,7 +154,7 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     to_mult_shift(hidden_rate * lr_scale, p.lr_mult, p.lr_shift);
     to_mult_shift(readout_rate * lr_scale, p.readout_lr_mult, p.readout_lr_shift);
     to_mult_shift(bias_rate * lr_scale, p.bias_lr_mult, p.bias_lr_shift);
-    p.learn_hidden = p.learn_readout = p.learn_bias = 1;
+    p.learn_readout = p.learn_bias = 1;
     p.stochastic_weights = L.weight_rounding == "stochastic";
     p.hidden_store = L.hidden_store == "shadow" ? fw::store_shadow : fw::store_cam;
     return p;
@@ -185,19 +186,40 @@ const char* memory_name(uint8_t mem) {
 }  // namespace
 
 LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params, TileAccess& tile)
-    : hw_(hw), params_(params), tile_(tile), rule_(fw::find_rule(hw.learn.rule.c_str())) {
-    if (!rule_) {
-        std::string names;
-        for (uint32_t i = 0; i < fw::rule_count(); ++i) names += std::string(i ? ", " : "") + fw::rule_at(i)->name;
-        throw std::runtime_error(hw.source + ": learn.rule = \"" + hw.learn.rule + "\" is not a firmware rule (known: " +
-                                 names + ")");
+    : hw_(hw), params_(params), tile_(tile) {
+    const bool native = hw.learn.core == "native";
+    if (!native) {
+        timing_ = load_core_timing(hw.learn.timing);
+        if (!std::filesystem::exists(hw.learn.firmware))
+            throw std::runtime_error(hw.learn.firmware + ": firmware image not found (learn.firmware; the build makes it "
+                                     "with riscv64-unknown-elf-g++, which scripts/setup installs; or set learn.core = \"native\")");
+        image_ = std::make_unique<ElfImage>(load_elf_image(hw.learn.firmware));
+    }
+    info_ = choose_rule(hw, native ? builtin_rules() : image_rules(*image_)).info;
+    if (native) {
+        rule_ = fw::find_rule(info_.name);
+        for (uint8_t m = 0; m < fw::lmem_count_; ++m) rule_bits_[m] = rule_->memory_bits ? rule_->memory_bits(params_, m) : 0;
+        scratch_words_ = rule_->scratch_words ? rule_->scratch_words(params_) : 0;
+    } else {
+        hook_entry_ = image_->symbol("qrsim_hook_entry");
+        idle_ = image_->symbol("qrsim_idle");
+        core_ = std::make_unique<Rv32Core>(*image_, static_cast<uint32_t>(hw.learn.rom_bytes),
+                                           static_cast<uint32_t>(hw.learn.ram_bytes), *this);
+        mailbox_.assign(fw::core_map::mmio_size / 4, 0);
+        std::memcpy(reinterpret_cast<char*>(mailbox_.data()) + fw::core_map::mb_rule_name, info_.name,
+                    std::strlen(info_.name) + 1);
+        std::memcpy(reinterpret_cast<char*>(mailbox_.data()) + fw::core_map::mb_params, &params_, sizeof(params_));
+        // Reset: startup code (stack, .data, .bss) runs once, up to the idle loop.
+        const Rv32Core::Result boot = core_->run(image_->entry, idle_, static_cast<uint64_t>(hw.learn.hook_budget));
+        if (!boot.ok) throw std::runtime_error(hw.learn.firmware + ": firmware core fault at reset: " + boot.fault);
+        describe_on_core();
+        if (hw.learn.profile) core_->enable_profile();
     }
     int64_t total = 0;
     for (const auto& [name, b] : memory_bits()) total += b;
     if (total > hw.learn.sram_bits)
         throw std::runtime_error(hw.source + ": capacity exceeded: learning memories need " + std::to_string(total) +
-                                 " bits (rule " + rule_->name + "), learn.sram_bits = " +
-                                 std::to_string(hw.learn.sram_bits));
+                                 " bits (rule " + info_.name + "), learn.sram_bits = " + std::to_string(hw.learn.sram_bits));
     const uint32_t A = params_.n_addresses(), S = params_.n_slots(), K = params_.K, N = params_.n_rec;
     mem_[fw::lmem_pre].assign(2 * A + N, 0);
     mem_[fw::lmem_post].assign(2 * N, 0);
@@ -218,43 +240,38 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
         f.upper_unsigned = m == fw::lmem_post || m == fw::lmem_hidden || m == fw::lmem_accum;
     }
 
-    const uint64_t scratch_bytes = 4ull * fw::scratch_words(params_);
-    if (hw.learn.core == "native") {
+    const uint64_t scratch_bytes = 4ull * scratch_words_;
+    if (native) {
         if (scratch_bytes > static_cast<uint64_t>(hw.learn.ram_bytes))
             throw std::runtime_error(hw.source + ": the firmware's working buffers need " + std::to_string(scratch_bytes) +
                                      " bytes, learn.ram_bytes = " + std::to_string(hw.learn.ram_bytes));
-        scratch_.assign(fw::scratch_words(params_), 0);
-        fw::carve_scratch(ctx_.s, params_, scratch_.data());
+        scratch_.assign(scratch_words_, 0);
         hal_ = fw::Hal{this, &hal_read, &hal_write, &hal_write_entry, &hal_clear_entry, &hal_event_count};
         ctx_.p = &params_;
         ctx_.hal = &hal_;
+        ctx_.pool = scratch_.data();
+        ctx_.pool_words = scratch_words_;
         return;
     }
-
-    timing_ = load_core_timing(hw.learn.timing);
-    if (!std::filesystem::exists(hw.learn.firmware))
-        throw std::runtime_error(hw.learn.firmware + ": firmware image not found (learn.firmware; the build makes it "
-                                 "with riscv64-unknown-elf-g++, which scripts/setup installs; or set learn.core = \"native\")");
-    image_ = std::make_unique<ElfImage>(load_elf_image(hw.learn.firmware));
-    hook_entry_ = image_->symbol("qrsim_hook_entry");
-    idle_ = image_->symbol("qrsim_idle");
     if (image_->ram_bytes + scratch_bytes > static_cast<uint64_t>(hw.learn.ram_bytes))
         throw std::runtime_error(hw.learn.firmware + ": the firmware needs " + std::to_string(image_->ram_bytes) +
                                  " bytes of RAM (stack, data) + " + std::to_string(scratch_bytes) +
                                  " of working buffers, learn.ram_bytes = " + std::to_string(hw.learn.ram_bytes));
-    core_ = std::make_unique<Rv32Core>(*image_, static_cast<uint32_t>(hw.learn.rom_bytes),
-                                       static_cast<uint32_t>(hw.learn.ram_bytes), *this);
-    if (hw.learn.profile) core_->enable_profile();
-    mailbox_.assign(fw::core_map::mmio_size / 4, 0);
-    const std::string& name = hw.learn.rule;
-    if (name.size() >= fw::core_map::mb_rule_name_bytes)
-        throw std::runtime_error(hw.source + ": learn.rule name longer than " +
-                                 std::to_string(fw::core_map::mb_rule_name_bytes - 1) + " characters");
-    std::memcpy(reinterpret_cast<char*>(mailbox_.data()) + fw::core_map::mb_rule_name, name.c_str(), name.size() + 1);
-    std::memcpy(reinterpret_cast<char*>(mailbox_.data()) + fw::core_map::mb_params, &params_, sizeof(params_));
-    // Reset: startup code (stack, .data, .bss) runs once, up to the idle loop.
-    const Rv32Core::Result boot = core_->run(image_->entry, idle_, static_cast<uint64_t>(hw.learn.hook_budget));
-    if (!boot.ok) throw std::runtime_error(hw.learn.firmware + ": firmware core fault at reset: " + boot.fault);
+}
+
+void LearningEngine::describe_on_core() {
+    namespace map = fw::core_map;
+    mailbox_[map::mb_hook / 4] = map::hook_describe;
+    mailbox_[map::mb_status / 4] = 0xFFFFFFFFu;
+    const Rv32Core::Result r = core_->run(hook_entry_, idle_, static_cast<uint64_t>(hw_.learn.hook_budget));
+    if (!r.ok) throw std::runtime_error(hw_.learn.firmware + ": firmware core fault describing rule " + info_.name + ": " + r.fault);
+    if (mailbox_[map::mb_status / 4] != map::status_ok)
+        throw std::runtime_error(hw_.learn.firmware + ": the firmware does not describe rule " + info_.name + " (status " +
+                                 std::to_string(mailbox_[map::mb_status / 4]) + ")");
+    for (uint32_t m = 0; m < fw::lmem_count_; ++m)
+        rule_bits_[m] = mailbox_[(map::mb_memory_bits + 8 * m) / 4] |
+                        uint64_t{mailbox_[(map::mb_memory_bits + 8 * m + 4) / 4]} << 32;
+    scratch_words_ = mailbox_[map::mb_scratch_words / 4];
 }
 
 LearningEngine::~LearningEngine() = default;
@@ -309,7 +326,7 @@ void LearningEngine::run_hook(LearnHook h, uint32_t arg) {
     switch (status) {
         case map::status_ok: break;
         case map::status_unknown_rule:
-            fail(hw_.learn.firmware + ": the firmware image has no rule named \"" + hw_.learn.rule + "\" (learn.rule)");
+            fail(hw_.learn.firmware + ": the firmware image has no rule named \"" + std::string(info_.name) + "\" (learn.rule)");
             break;
         case map::status_scratch_full:
             fail(hw_.learn.firmware + ": the firmware's working buffers need " + std::to_string(detail) +
@@ -340,9 +357,10 @@ std::map<std::string, int64_t> LearningEngine::memory_bits() const {
         {fw::lmem_syn, "learn.syn_traces"},     {fw::lmem_hidden, "learn.hidden_params"},
         {fw::lmem_accum, "learn.accumulators"}, {fw::lmem_moments, "learn.adam_moments"}};
     std::map<std::string, int64_t> m;
-    for (const auto& [mem, name] : names) m[name] = static_cast<int64_t>(rule_->memory_bits(params_, mem));
-    // The core's own memories: its data RAM holds the working buffers, stack and state.
-    m["learn.core_ram"] = 8 * hw_.learn.ram_bytes;
+    for (const auto& [mem, name] : names) m[name] = static_cast<int64_t>(rule_bits_[mem]);
+    // The core's data RAM holds the rule's working buffers, the stack and the firmware's state.
+    m["learn.scratch"] = 32 * static_cast<int64_t>(scratch_words_);
+    m["learn.core_ram"] = std::max<int64_t>(0, 8 * hw_.learn.ram_bytes - m["learn.scratch"]);
     m["learn.core_rom"] = 8 * hw_.learn.rom_bytes;
     return m;
 }
@@ -641,7 +659,7 @@ bool LearningEngine::store(uint32_t address, uint32_t value, std::string& error)
     }
     if (address - map::mailbox_base < map::mmio_size) {
         const uint32_t off = address - map::mailbox_base;
-        if (off != map::mb_status && off != map::mb_detail && off != map::mb_updates) {
+        if (!map::firmware_writes_mailbox(off)) {
             error = "store to mailbox word " + std::to_string(off) + ", which only the tile writes";
             return false;
         }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include "firmware/learning.hpp"
+#include "firmware/rule.hpp"
 #include "hw_models/core_timing.hpp"
 #include "hw_models/elf_image.hpp"
 #include "hw_models/rv32_core.hpp"
@@ -90,6 +91,8 @@ class LearningEngine final : public CoreBus {
 public:
     // Throws if the rule is unknown, the learning memories exceed learn.sram_bits, or (iss)
     // the firmware image is missing, malformed or does not fit learn.rom_bytes / ram_bytes.
+    // The rule is the one choose_rule picks (hw_models/rule_catalog.hpp) from the built-in
+    // rules (native) or the image's (iss).
     LearningEngine(const HwConfig& hw, const fw::LearnParams& params, TileAccess& tile);
     ~LearningEngine() override;
     LearningEngine(const LearningEngine&) = delete;
@@ -120,7 +123,7 @@ public:
     const std::string& first_refusal() const { return first_refusal_; }
     uint32_t updates() const;
     const fw::LearnParams& params() const { return params_; }
-    const fw::RuleOps& rule() const { return *rule_; }
+    const fw::RuleInfo& rule() const { return info_; }
     bool on_iss() const { return core_ != nullptr; }
     const HookStats& hook_stats(LearnHook h) const { return hooks_[static_cast<int>(h)]; }
     const StepTiming& step_timing() const { return steps_; }
@@ -128,7 +131,9 @@ public:
     const ElfImage* image() const { return image_.get(); }
     const Rv32Core* core() const { return core_.get(); }
     double clock_hz() const { return hw_.learn.clock_hz; }
-    // Learning memory by component, bits (the rule's own account, plus the core's RAM and ROM).
+    // Learning memory by component, bits: the rule's own account of its learning memories and
+    // of its working buffers (learn.scratch, in the core's RAM), the rest of the core's RAM
+    // (stack, data, spare) and its ROM.
     std::map<std::string, int64_t> memory_bits() const;
 
     // Testbench views of the learning memories (not a firmware path: nothing is counted),
@@ -147,6 +152,9 @@ public:
 
 private:
     void run_hook(LearnHook h, uint32_t arg);
+    // iss: the rule's memory bits and working words from the image itself (not a hook of the
+    // chip's schedule: neither counted nor timed).
+    void describe_on_core();
     void throw_if_error() const;
     void fail(const std::string& what);
     uint32_t region_size(uint8_t mem) const;
@@ -204,7 +212,10 @@ private:
     HwConfig hw_;
     fw::LearnParams params_;
     TileAccess& tile_;
-    const fw::RuleOps* rule_;
+    fw::RuleInfo info_{};
+    const fw::RuleOps* rule_ = nullptr;  // native: the built-in rule
+    std::array<uint64_t, fw::lmem_count_> rule_bits_{};
+    uint32_t scratch_words_ = 0;
     std::array<std::vector<int32_t>, fw::lmem_count_> mem_;
     std::array<PlaneFormat, fw::lmem_count_> planes_{};
     int label_ = 0;

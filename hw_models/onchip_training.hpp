@@ -26,15 +26,24 @@ TileNetwork initial_tile_network(const HwConfig& hw, const RsnnParams& params, u
 struct OnChipEpoch {
     int epoch = 0;
     double train_accuracy = 0;  // of the predictions made while learning
+    double train_loss = 0;      // the float trainer's loss on the chip's readout, mean per sample
     double samples_per_s = 0;
     double wall_s = 0;
 };
+
+// The float trainer's loss (cross-entropy of the readout's softmax, averaged over the window:
+// learning_rules/rsnn_stepper.hpp ReadoutLoss) on the readout values the chip computed.
+double readout_loss(const SampleResult& r, const TaskInfo& info, int label, int membrane_frac_bits);
 
 // One pass over the training split (shuffled by seed and epoch) with learning on.
 OnChipEpoch train_on_chip_epoch(Chip& chip, const Task& task, int epoch, uint64_t seed,
                                 const std::function<void(const Progress&)>& progress = {});
 
-// Test accuracy with learning off.
-double evaluate_on_chip(Chip& chip, const Task& task, Split split, int max_samples = -1);
+struct OnChipEval {
+    double accuracy = 0, loss = 0;  // loss: as OnChipEpoch::train_loss
+    int samples = 0;
+};
+// Accuracy and loss with learning off.
+OnChipEval evaluate_on_chip(Chip& chip, const Task& task, Split split, int max_samples = -1);
 
 }  // namespace qrsim

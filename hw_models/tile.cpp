@@ -24,6 +24,7 @@ Tile::Tile(const sc_core::sc_module_name& name, const HwConfig& hw, int index)
       state_(slots_),
       bias_(slots_, 0),
       y_sum_(slots_, 0),
+      y_window_(slots_),
       acc_(slots_, 0) {
     aer_in.register_b_transport(this, &Tile::b_transport);
     for (int c = 0; c < hw.cores; ++c) {
@@ -122,6 +123,7 @@ void Tile::rebuild_counts() {
 void Tile::begin_sample(int n_steps, int readout_begin) {
     for (fw::NeuronState& s : state_) s = fw::NeuronState{};
     std::fill(y_sum_.begin(), y_sum_.end(), 0);
+    for (std::vector<int32_t>& w : y_window_) w.clear();
     inbox_[0].clear();
     inbox_[1].clear();
     outside_.clear();
@@ -135,6 +137,12 @@ void Tile::begin_sample(int n_steps, int readout_begin) {
 std::vector<std::pair<int, int64_t>> Tile::readout_sums() const {
     std::vector<std::pair<int, int64_t>> out;
     for (int s : readout_slots_) out.emplace_back(global_[s], y_sum_[s]);
+    return out;
+}
+
+std::vector<std::pair<int, std::vector<int32_t>>> Tile::readout_window() const {
+    std::vector<std::pair<int, std::vector<int32_t>>> out;
+    for (int s : readout_slots_) out.emplace_back(global_[s], y_window_[s]);
     return out;
 }
 
@@ -236,7 +244,10 @@ void Tile::step() {
             int32_t y = state_[s].v;
             fw::readout_step(config_[s], y, acc[s], bias_[s], lfsr_readout_[core]);
             state_[s].v = y;
-            if (in_window) y_sum_[s] += y;
+            if (in_window) {
+                y_sum_[s] += y;
+                y_window_[s].push_back(y);
+            }
         }
         counters_[Action::neuron_update] += readout_slots_.size();
         counters_[Action::lfsr_draw] += readout_draws_;

@@ -64,6 +64,8 @@ public:
     void clear_spikes() { spikes_.clear(); }
     // Readout sums over the window, as (global neuron, sum) for the readout units here.
     std::vector<std::pair<int, int64_t>> readout_sums() const;
+    // The readout values of every window step, as (global neuron, values) (for the loss).
+    std::vector<std::pair<int, std::vector<int32_t>>> readout_window() const;
     const ActionCounters& counters() const { return counters_; }
     // A timing error, or the events this sample delivered outside the fan-in index.
     std::string error() const;
@@ -103,6 +105,7 @@ private:
     std::vector<fw::NeuronState> state_;
     std::vector<int32_t> bias_;
     std::vector<int64_t> y_sum_;
+    std::vector<std::vector<int32_t>> y_window_;  // by slot: y of each window step
     std::vector<int32_t> acc_;
     std::vector<int> hidden_slots_, readout_slots_;
     std::vector<fw::Lfsr32> lfsr_hidden_, lfsr_readout_;

@@ -43,7 +43,7 @@ struct Progress {
     int samples_total = 0;
     double samples_per_s = 0;
     double running_accuracy = 0;  // over the samples of this epoch so far
-    double running_loss = NAN;     // NAN: not measured (on-chip learning computes no loss)
+    double running_loss = NAN;     // NAN: not measured
 };
 using ProgressCallback = std::function<void(const Progress&)>;
 

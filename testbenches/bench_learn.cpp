@@ -77,7 +77,7 @@ int run(int argc, char** argv) {
             Chip& chip = c == 0 ? iss : native;
             const OnChipEpoch r = train_on_chip_epoch(chip, *task, e, seed);
             rate[c] = r.samples_per_s;
-            const double acc = evaluate_on_chip(chip, *task, Split::test);
+            const double acc = evaluate_on_chip(chip, *task, Split::test).accuracy;
             std::printf("epoch %d, %-6s core: train acc %.2f %%, test acc %.2f %% (%d samples), %.1f samples/s\n", e,
                         c == 0 ? "ISS" : "native", 100 * r.train_accuracy, 100 * acc, task->size(Split::test),
                         r.samples_per_s);

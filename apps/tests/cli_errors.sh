@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Bad input must give a non-zero exit, exactly one "qrsim: error:" line on stderr naming
 # the problem, and no report, checkpoint or temporary file left behind.
-# Usage: cli_errors.sh QRSIM_BINARY SOURCE_DIR
+# Usage: cli_errors.sh QRSIM_BINARY SOURCE_DIR [EXAMPLE_RULE_ELF]
+# (the example rule's image, examples/rules/sign_readout, for the integer-setting cases)
 set -euo pipefail
 qrsim=$1
+src=$2
+example_elf=${3:-}
 data=${QRSIM_DATA:-/usr/share/datasets/fashion-mnist}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -77,6 +80,47 @@ expect 2 "^qrsim: error: --neurons: the network's size comes from --net" run --l
 expect 2 '^qrsim: error: --vcd-neurons needs --vcd FILE' run --learn --hw dynapse2 --vcd-neurons 0,1 --report "$out/r.json"
 expect 2 "^qrsim: error: --vcd-neurons 0,500: neuron 500 does not exist" run --learn --hw dynapse2 --test-samples 2 --train-samples 2 --vcd "$out/l.vcd" --vcd-neurons 0,500 --report "$out/r.json"
 expect 1 "^qrsim: error: .*dynapse2.toml: 8 ALIF neurons learn on chip with traces.placement = \"synapse\" only" run --learn --hw dynapse2 --alif 8 --train-samples 2 --test-samples 2 --report "$out/r.json"
+expect 2 '^qrsim: error: --eval-every-epoch: tests between epochs of on-chip training: only with --learn' run --hw uniform4 --net "$tmp/small.json" --eval-every-epoch --report "$out/r.json"
+
+# qrsim rules: every built-in rule with its description and settings, on stdout.
+"$qrsim" rules >"$tmp/rules.txt" 2>&1
+check "qrsim rules lists eprop and readout-delta with their settings" \
+    grep -Pzq '(?s)^rules of qrsim.s built-in rules.*\neprop\n  e-prop .*learn\.eprop\.hidden  true\|false, default true: .*\nreadout-delta\n.*learn\.feedback: random;.*no settings of its own' "$tmp/rules.txt"
+"$qrsim" run --help >"$tmp/run_help.txt" 2>&1
+check "run --help lists the on-chip rules and their settings" grep -q 'learn\.eprop\.hidden  true|false' "$tmp/run_help.txt"
+expect 1 'nope\.elf: firmware image not found' rules --firmware "$tmp/nope.elf"
+expect 2 'firmware' rules --firmware
+
+# Per-rule settings (learn.<rule>.<key>): validated like every other key, before training.
+learn() { expect "$1" "$2" run --learn --hw dynapse2 --train-samples 2 --test-samples 2 "${@:3}" --report "$out/r.json"; }
+learn 2 '^qrsim: error: --hw-set learn\.eprop\.hiden=false: unknown key learn\.eprop\.hiden \(rule eprop.s settings: hidden; qrsim rules lists them\)' \
+    --hw-set learn.eprop.hiden=false
+learn 2 '^qrsim: error: --hw-set learn\.eprop\.hidden=2: learn\.eprop\.hidden must be true or false' --hw-set learn.eprop.hidden=2
+learn 2 '^qrsim: error: --hw-set learn\.eprop\.hidden=yes: learn\.eprop\.hidden must be an integer or true/false' --hw-set learn.eprop.hidden=yes
+learn 2 '^qrsim: error: --hw-set learn\.eprp\.hidden=true: learn\.eprp\.hidden: .*qrsim_firmware\.elf has no rule eprp \(it has: ' \
+    --hw-set learn.eprp.hidden=true
+learn 2 '^qrsim: error: --hw-set learn\.eprop\.hidden=false: learn\.eprop\.hidden is a setting of rule eprop, but the rule is readout-delta \(set learn\.rule = "eprop" or drop the key\)' \
+    --hw-set learn.rule=readout-delta --hw-set learn.eprop.hidden=false
+learn 2 '^qrsim: error: --hw-set learn\.rule=hebb: learn\.rule = "hebb" is not a rule of qrsim.s built-in rules \(it has: ' \
+    --hw-set learn.core=native --hw-set learn.rule=hebb
+# A rule refuses a shared setting it does not implement instead of ignoring it.
+learn 2 '^qrsim: error: --hw-set learn\.feedback=symmetric: learn\.feedback = "symmetric": rule readout-delta does not implement it \(it supports: random\)' \
+    --hw-set learn.rule=readout-delta --hw-set learn.feedback=symmetric
+printf 'name = "bad"\n[learn.eprop]\nhidden = "no"\n' >"$tmp/setting.toml"
+sed -n '/^\[/,$p' "$src/configs/hw/dynapse2.toml" >>"$tmp/setting.toml"
+expect 2 'setting\.toml: learn\.eprop\.hidden must be an integer or true/false' run --learn --hw "$tmp/setting.toml" \
+    --train-samples 2 --test-samples 2 --report "$out/r.json"
+if [[ -n $example_elf ]]; then
+    learn 2 '^qrsim: error: --hw-set learn\.sign-readout\.step=0: learn\.sign-readout\.step = 0 out of range \[1, 256\]' \
+        --hw-set "learn.firmware=$example_elf" --hw-set learn.sign-readout.step=0
+    learn 2 '^qrsim: error: --hw-set learn\.sign-readout\.rewire=1: learn\.sign-readout\.rewire must be true or false' \
+        --hw-set "learn.firmware=$example_elf" --hw-set learn.sign-readout.rewire=1
+    learn 2 '^qrsim: error: --hw-set learn\.update=adam: learn\.update = "adam": rule sign-readout does not implement it \(it supports: sign\)' \
+        --hw-set "learn.firmware=$example_elf" --hw-set learn.update=adam
+    learn 2 'learn\.rule = "eprop" is not a rule of .*sign_readout\.elf \(it has: sign-readout; ' \
+        --hw-set "learn.firmware=$example_elf" --hw-set learn.rule=eprop
+fi
+
 # convert spells the common flags like every other command.
 expect 2 'data-dir' convert --ann mlp --data-dir "$tmp" --report "$out/r.json"
 expect 2 '^qrsim: error: --train-samples 0: give -1 \(all\) or at least 1' convert --ann mlp --train-samples 0 --report "$out/r.json"

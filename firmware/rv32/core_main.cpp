@@ -3,6 +3,7 @@
 // mailbox. A rule's code is the same as in the native host build; only this file differs.
 #include "firmware/core_map.hpp"
 #include "firmware/learning.hpp"
+#include "firmware/rule.hpp"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -55,29 +56,50 @@ void read_params() {
     for (uint32_t i = 0; i < sizeof(LearnParams) / 4; ++i) dst[i] = reg(map::mailbox_base + map::mb_params + 4 * i);
 }
 
-// Returns a status (core_map::Status); detail explains it.
-uint32_t init(uint32_t& detail) {
+// The rule the mailbox names, from the registry of this image.
+const RuleOps* named_rule() {
     char name[map::mb_rule_name_bytes];
     for (uint32_t i = 0; i < map::mb_rule_name_bytes; i += 4) {
         const uint32_t w = reg(map::mailbox_base + map::mb_rule_name + i);
         for (uint32_t k = 0; k < 4; ++k) name[i + k] = static_cast<char>(w >> (8 * k));
     }
     name[map::mb_rule_name_bytes - 1] = 0;
-    g_rule = find_rule(name);
+    return find_rule(name);
+}
+
+// What the rule needs for these parameters: its learning memory by LearnMem and its working
+// memory, for the tile's capacity checks and memory report.
+uint32_t describe() {
+    const RuleOps* rule = named_rule();
+    if (!rule) return map::status_unknown_rule;
+    read_params();
+    for (uint32_t m = 0; m < lmem_count_; ++m) {
+        const uint64_t bits = rule->memory_bits ? rule->memory_bits(g_params, static_cast<uint8_t>(m)) : 0;
+        reg(map::mailbox_base + map::mb_memory_bits + 8 * m) = static_cast<uint32_t>(bits);
+        reg(map::mailbox_base + map::mb_memory_bits + 8 * m + 4) = static_cast<uint32_t>(bits >> 32);
+    }
+    reg(map::mailbox_base + map::mb_scratch_words) = rule->scratch_words ? rule->scratch_words(g_params) : 0;
+    return map::status_ok;
+}
+
+// Returns a status (core_map::Status); detail explains it.
+uint32_t init(uint32_t& detail) {
+    g_rule = named_rule();
     if (!g_rule) return map::status_unknown_rule;
     read_params();
     // The scratch pool runs from the end of .bss to the end of RAM.
-    const uint32_t need = 4u * scratch_words(g_params);
+    const uint32_t words = g_rule->scratch_words ? g_rule->scratch_words(g_params) : 0;
     const uint32_t have = reg(map::info_base + map::info_ram_end) - reinterpret_cast<uint32_t>(__pool_start);
-    if (need > have) {
-        detail = need - have;
+    if (4u * words > have) {
+        detail = 4u * words - have;
         g_rule = nullptr;
         return map::status_scratch_full;
     }
     g_ctx = LearnContext{};
     g_ctx.p = &g_params;
     g_ctx.hal = &kHal;
-    carve_scratch(g_ctx.s, g_params, reinterpret_cast<int32_t*>(__pool_start));
+    g_ctx.pool = reinterpret_cast<int32_t*>(__pool_start);
+    g_ctx.pool_words = words;
     if (g_rule->init) g_rule->init(g_ctx);
     return map::status_ok;
 }
@@ -110,6 +132,8 @@ extern "C" void qrsim_dispatch() {
     uint32_t status = map::status_ok, detail = 0;
     if (hook == map::hook_init) {
         status = init(detail);
+    } else if (hook == map::hook_describe) {
+        status = describe();
     } else if (!g_rule) {
         status = map::status_not_initialised;
     } else {

@@ -2,14 +2,23 @@
 // real startup code and linker script: the tile must stop with one line naming the hook, the
 // pc and the function (testbenches/test_learning.cpp, "firmware faults").
 #include "firmware/core_map.hpp"
+#include "firmware/rule.hpp"
 
 #include <stdint.h>
 
 namespace map = qrsim::fw::core_map;
+using namespace qrsim::fw;
 
 namespace {
 volatile uint32_t& reg(uint32_t a) { return *reinterpret_cast<volatile uint32_t*>(a); }
-}
+
+// The descriptor the tile reads before it starts the core: the faults come from the
+// dispatcher below, not from the rule's hooks.
+const RuleInfo kInfo = {kRuleAbi, "eprop", "misbehaves on purpose", kEveryUpdate, kEveryFeedback, kEveryPlacement, 0, {}};
+const RuleOps kRule = {&kInfo, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+}  // namespace
+
+QRSIM_RULE(kRule);
 
 extern "C" void qrsim_dispatch() {
     const uint32_t hook = reg(map::mailbox_base + map::mb_hook);
