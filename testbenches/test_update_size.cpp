@@ -18,9 +18,6 @@
 // SGD expectation.
 #include "testbenches/learning_harness.hpp"
 
-#include "firmware/quantized_rewiring.hpp"
-#include "learning_rules/optimizer.hpp"
-
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -33,137 +30,6 @@ using namespace qrsim;
 using namespace qrsim::harness;
 
 namespace {
-
-enum Group { hidden_group = 0, readout_group = 1, bias_group = 2, group_count };
-const char* const kGroupName[group_count] = {"hidden", "readout", "bias"};
-
-// Per group, the chip's and the float's change of every compared parameter.
-struct Changes {
-    std::vector<double> chip[group_count], flt[group_count];
-    void add(Group g, double c, double f) {
-        chip[g].push_back(c);
-        flt[g].push_back(f);
-    }
-};
-
-struct GroupFigures {
-    double cosine = 0, ratio = 0;
-};
-
-GroupFigures compare(const std::vector<double>& chip, const std::vector<double>& flt) {
-    double cc = 0, ff = 0;
-    for (size_t i = 0; i < chip.size(); ++i) cc += chip[i] * chip[i], ff += flt[i] * flt[i];
-    return {cosine(chip, flt), ff > 0 ? std::sqrt(cc / ff) : 0.0};
-}
-
-// One network state on one tile: the float gradient of a sample at the tile's weights, per
-// parameter in the order of Parameters, and the tile's parameters in weight units.
-struct Probe {
-    Setup su;
-    Chip chip;
-    LearningEngine& eng;
-    Eprop eprop;
-    double lsb[group_count];  // weight units per hidden LSB (hidden, readout) and per bias LSB
-
-    Probe(std::vector<std::string> overrides, int samples, const std::string& name)
-        : su(std::move(overrides), samples, 1),
-          chip(su.hw, su.net, name),
-          eng(chip.enable_learning(make_learn_params(su.hw, su.net, su.p, su.task->info()))),
-          eprop(su.p, GradientOptions{}) {  // LIF: the exactly equal reordered sum, fast
-        const double hidden_lsb = std::ldexp(1.0, -eng.params().hidden_frac);
-        lsb[hidden_group] = unit_weight(su.net.hidden, su.hw) * hidden_lsb;
-        lsb[readout_group] = unit_weight(su.net.out, su.hw) * hidden_lsb;
-        lsb[bias_group] = std::ldexp(1.0, -su.hw.membrane_frac_bits);
-    }
-
-    const fw::LearnParams& lp() const { return eng.params(); }
-    int n_entries() const { return lp().n_slots() * lp().K; }
-
-    // Runs train sample i on the tile and adds the float e-prop gradient of the sample at the
-    // weights the tile had into g. `replay`: the float neurons follow the tile's recorded
-    // trajectory (membranes, adaptations, spikes), so the comparison sees the learning
-    // rule's arithmetic alone; otherwise the float model runs its own dynamics.
-    void run_with_float_gradient(int i, GradientSum& g, bool replay) {
-        SpikeSample sample;
-        su.task->encode(Split::train, i, sample);
-        PreparedWeights pw;
-        pw.prepare(tile_weights(chip.tile(0), su.net, su.hw));
-        const Matrix feedback = lp().feedback == fw::feedback_random ? firmware_feedback_matrix(lp()) : Matrix(pw.w_out_t);
-        const int T = sample.n_steps(), N = lp().n_rec;
-        std::vector<Vector> v(T, Vector(N)), a(T, Vector(N)), z(T, Vector(N));
-        std::vector<std::vector<char>> refractory_after(T, std::vector<char>(N));
-        if (replay) {
-            const double v_unit = std::ldexp(1.0, -su.hw.membrane_frac_bits);
-            const double a_unit = std::ldexp(1.0, -su.hw.adaptation_frac_bits);
-            eng.set_step_observer([&](int t) {
-                for (int j = 0; j < N; ++j) {
-                    const fw::NeuronState& s = chip.tile(0).neuron_state(j);
-                    v[t][j] = v_unit * s.v;
-                    a[t][j] = a_unit * s.a;
-                    z[t][j] = s.z;
-                    refractory_after[t][j] = s.refractory_left > 0;
-                }
-            });
-        }
-        if (replay) chip.run_sample(sample, su.task->info().readout_begin);
-        if (replay)
-            eprop.set_state_override([&](int t, RsnnStepper& s) {
-                // A step is refractory when the counter was non-zero after the one before.
-                s.impose(v[t], a[t], z[t], t > 0 ? refractory_after[t - 1] : std::vector<char>(N, 0));
-            });
-        eprop.accumulate(pw, feedback, sample, su.task->info(), g);
-        eprop.set_state_override({});
-        eng.set_step_observer({});
-        if (!replay) chip.run_sample(sample, su.task->info().readout_begin);
-    }
-    // Every parameter in weight units: entries (slot * K + e), then the n_out biases.
-    void parameters(std::vector<double>& value, std::vector<int32_t>& address) {
-        std::vector<int32_t> h;
-        eng.hidden_parameters(h, address);
-        value.resize(h.size() + lp().n_out);
-        for (int i = 0; i < n_entries(); ++i) value[i] = h[i] * lsb[i / lp().K < lp().n_rec ? hidden_group : readout_group];
-        for (int k = 0; k < lp().n_out; ++k) value[n_entries() + k] = chip.tile(0).bias_of(lp().n_rec + k) * lsb[bias_group];
-    }
-    // Quantized Rewiring's projection of a parameter after a step: an entry's h is clipped to
-    // the codes' range, in the float trainer as on chip (biases are saturated registers).
-    double projected(int i, double value, double step) const {
-        const double v = value + step;
-        if (i >= n_entries()) return v;
-        const double hmax = fw::qr_limits(lp()).hmax * lsb[group_of(i)];
-        return std::clamp(v, -hmax, hmax);
-    }
-    Group group_of(int i) const {
-        return i >= n_entries() ? bias_group : (i / lp().K < lp().n_rec ? hidden_group : readout_group);
-    }
-    // The float gradient of parameter i (an entry's connection, or a bias).
-    double gradient_of(const GradientSum& g, int i, const std::vector<int32_t>& address) const {
-        const int N = lp().n_rec, n_in = lp().n_in;
-        if (i >= n_entries()) return g.g_b[i - n_entries()];
-        const int s = i / lp().K, a = address[i];
-        if (s >= N) return g.g_out_t(a - n_in, s - N);
-        return a < n_in ? g.g_in_t(a, s) : g.g_rec_t(a - n_in, s);
-    }
-};
-
-void report(const std::string& name, const char* what, const Changes& c, GroupFigures out[group_count]) {
-    std::printf("update size %-38s %-22s", name.c_str(), what);
-    for (int g = 0; g < group_count; ++g) {
-        out[g] = compare(c.chip[g], c.flt[g]);
-        std::printf(" | %s cosine %.3f ratio %.3f (%zu)", kGroupName[g], out[g].cosine, out[g].ratio, c.chip[g].size());
-    }
-    std::printf("\n");
-}
-
-// The float optimiser of an accumulating mode for one group, at that group's rate.
-std::unique_ptr<Optimizer> float_optimizer(const std::string& update) {
-    if (update == "adam") return std::make_unique<Adam>(0.9, 1.0 - 1.0 / 1024, 1e-8);  // the firmware's beta2
-    return make_optimizer(update == "sign" ? "signum" : "sgd", 0.0);
-}
-
-double float_rate(const LearnConfig& L, Group g) {
-    if (L.update == "adam" || L.update == "sign") return L.step;
-    return g == hidden_group ? L.learning_rate : g == readout_group ? L.readout_learning_rate : L.bias_learning_rate;
-}
 
 // Accumulating modes: `updates` consecutive applies of `batch` samples each; every apply's
 // change vs the float optimiser's, collected per group. Entries the rewiring moved are left
@@ -200,7 +66,7 @@ void check_accumulating(const std::string& name, std::vector<std::string> overri
     pr.parameters(before, addr_before);
     for (int i = 0; i < static_cast<int>(before.size()); ++i) index[pr.group_of(i)].push_back(i);
     for (int g = 0; g < group_count; ++g) {
-        opt[g] = float_optimizer(L.update);
+        opt[g] = float_optimizer(pr.lp().update);
         theta[g].assign(index[g].size(), 0.0);
         grad[g].assign(index[g].size(), 0.0);
     }
@@ -216,7 +82,7 @@ void check_accumulating(const std::string& name, std::vector<std::string> overri
         for (int gr = 0; gr < group_count; ++gr) {
             for (size_t k = 0; k < index[gr].size(); ++k) grad[gr][k] = pr.gradient_of(g, index[gr][k], addr_before) / batch;
             const std::vector<double> old = theta[gr];
-            opt[gr]->step({ParamRef{theta[gr].data(), grad[gr].data(), theta[gr].size()}}, float_rate(L, Group(gr)));
+            opt[gr]->step({ParamRef{theta[gr].data(), grad[gr].data(), theta[gr].size()}}, float_rate(L, pr.lp().update, Group(gr)));
             for (size_t k = 0; k < index[gr].size(); ++k) {
                 const int i = index[gr][k];
                 if (i < pr.n_entries() && addr_after[i] != addr_before[i]) continue;
@@ -275,7 +141,7 @@ void check_stochastic(const std::string& name, std::vector<std::string> override
             pr->parameters(now, addr);
             pr->run_with_float_gradient(i, g, replay);
             for (int k = 0; k < n; ++k) {
-                const double step = -float_rate(L, pr->group_of(k)) / L.batch * pr->gradient_of(g, k, addr);
+                const double step = -float_rate(L, pr->lp().update, pr->group_of(k)) / L.batch * pr->gradient_of(g, k, addr);
                 float_sum[k] += pr->projected(k, now[k], step) - now[k];
             }
         }
