@@ -94,7 +94,7 @@ struct LearnParams {
     NeuronConfig alif;               // the adaptive neurons: beta, a_frac, adaptation decay rho
     uint16_t n_alif = 0;             // hidden slots [n_rec - n_alif, n_rec) are ALIF
     // gamma beta / v_th in Q16: how much one unit of psi (Q psi_bits) moves the adaptation
-    // eligibility towards eps (firmware/eprop.hpp).
+    // eligibility towards eps (firmware/eprop_pieces.hpp).
     int32_t adapt_gain = 0;
     Decay kappa;                     // readout decay: the eligibility filter
     LeakMode leak = leak_multiply;

@@ -2,7 +2,7 @@
 // firmware/CMakeLists.txt): proves the firmware headers need no C++ standard library,
 // as the rv32imc cross compiler ships none. Never linked.
 #include "firmware/adam.hpp"
-#include "firmware/eprop.hpp"
+#include "firmware/eprop_pieces.hpp"
 #include "firmware/eprop_kernels.hpp"
 #include "firmware/fixed_point.hpp"
 #include "firmware/learning.hpp"

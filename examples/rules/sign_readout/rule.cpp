@@ -9,8 +9,7 @@
 // the tile's codes (Quantized Rewiring) and lets dormant entries wander to new addresses.
 // Learning memory: one trace per recurrent neuron, h's fraction and one accumulator per
 // readout entry; no eligibility trace per synapse, no moments, no feedback matrix.
-#include "firmware/eprop_kernels.hpp"
-#include "firmware/quantized_rewiring.hpp"
+#include "firmware/eprop_pieces.hpp"  // the SDK's e-prop pieces: kernels, traces, Quantized Rewiring
 #include "firmware/rule.hpp"
 
 using namespace qrsim::fw;
@@ -43,10 +42,6 @@ uint32_t scratch(const LearnParams& p) { return 2u * p.n_rec + 3u * p.n_out + 4u
 
 uint32_t zbar_index(const LearnParams& p) { return 2 * p.n_addresses(); }  // lmem_pre's zbar plane
 uint32_t bias_index(const LearnParams& p) { return p.n_slots() * p.K; }    // lmem_accum after the entries
-
-int32_t decayed(int32_t x, const LearnParams& p, Lfsr32& lfsr) {
-    return x == 0 ? 0 : static_cast<int32_t>(decay(x, p.kappa, p.leak, p.trace_rounding, lfsr));
-}
 
 void init(LearnContext& c) {
     const LearnParams& p = *c.p;
@@ -83,13 +78,13 @@ void trace_step(LearnContext& c, uint16_t) {
     hal_read(c, lmem_pre, zbar_index(p), p.n_rec, g_buf.zbar);
     const int32_t one = int32_t{1} << p.bar_frac;
     for (uint32_t j = 0; j < p.n_rec; ++j)
-        g_buf.zbar[j] = sat_signed(int64_t{decayed(g_buf.zbar[j], p, c.lfsr)} + (g_buf.z[j] ? one : 0), p.bar_bits);
+        g_buf.zbar[j] = sat_signed(int64_t{decay_trace(g_buf.zbar[j], p.kappa, p, c.lfsr)} + (g_buf.z[j] ? one : 0), p.bar_bits);
     hal_write(c, lmem_pre, zbar_index(p), p.n_rec, g_buf.zbar);
 }
 
 void signal_step(LearnContext& c, uint16_t t) {
     const LearnParams& p = *c.p;
-    g_one_bar = sat_signed(int64_t{decayed(g_one_bar, p, c.lfsr)} + (int32_t{1} << p.bar_frac), p.bar_bits);
+    g_one_bar = sat_signed(int64_t{decay_trace(g_one_bar, p.kappa, p, c.lfsr)} + (int32_t{1} << p.bar_frac), p.bar_bits);
     if (t < p.readout_begin) return;
     int32_t target;
     hal_read(c, lmem_v, p.n_rec, p.n_out, g_buf.y);
@@ -113,6 +108,8 @@ void signal_step(LearnContext& c, uint16_t t) {
     hal_write(c, lmem_accum, bias_index(p), p.n_out, g_buf.y);
 }
 
+// The rule's own update: a fixed step in hidden LSBs, exact (the SDK's sign_step takes a
+// rate as mult / 2^shift and rounds stochastically).
 int32_t against_sign(int32_t g, int32_t step) { return g > 0 ? -step : (g < 0 ? step : 0); }
 
 void end_sample(LearnContext& c) {
