@@ -55,6 +55,14 @@ learn)
         --epochs 1 --report "$tmp/learn.json" >/dev/null 2>&1
     check "r1['test_accuracy'] > $floor and r1['learn']['updates'] > 0 and r1['learn']['refused_writes'] == 0" \
         "on chip {r1[test_accuracy]:.4f} > $floor after {r1[learn][updates]} updates, 0 refused writes" "$tmp/learn.json"
+    # The learning curve: the epoch's figures as train reports them, the windows of the curve
+    # adding up to the epoch's accuracy, the last window above the first.
+    check "r1['epochs'] == 1 and r1['epoch_history'][0]['test_accuracy'] == r1['test_accuracy'] and \
+r1['epoch_history'][0]['train_accuracy'] == r1['train_accuracy'] and r1['epoch_history'][0]['learning_energy_per_sample_pj'] > 0 and \
+len(r1['train_curve']) >= 15 and r1['train_curve'][-1]['samples'] == 6000 and \
+abs(sum(p['window'] * p['train_accuracy'] for p in r1['train_curve']) / 6000 - r1['train_accuracy']) < 1e-9 and \
+r1['train_curve'][-1]['train_accuracy'] > r1['train_curve'][0]['train_accuracy']" \
+        "learning curve: train accuracy {r1[train_accuracy]:.4f}, loss {r1[train_loss]:.4f}, windows add up" "$tmp/learn.json"
     "$qrsim" run --learn --hw dynapse2 --hw-set learn.core=native --train-samples 4 --test-samples 4 \
         --vcd "$tmp/learn.vcd" --vcd-neurons 0,130 >/dev/null 2>&1
     grep -q 'neuron130_v' "$tmp/learn.vcd" && grep -q 'enddefinitions' "$tmp/learn.vcd" \
