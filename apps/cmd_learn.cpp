@@ -1,14 +1,16 @@
 // qrsim run --learn: trains ON CHIP (SystemC tile + learning firmware) on the task's
 // training split, from scratch (the float trainer's initial Quantized Rewiring network for
 // the seed) or from --net CHECKPOINT, with a progress display; then evaluates the test
-// split with learning off. Prints accuracy, energy per training sample split into
-// inference and learning (pJ), energy per test inference, and memory by component split
-// into inference and learning (bits).
+// split with learning off. Prints accuracy, energy per training sample (static, and the
+// dynamic energy of inference and learning by action, pJ), energy per test inference, the
+// step time against the step period in training and in the test, and memory by component
+// split into inference and learning (bits).
 #include "apps/flags.hpp"
 #include "apps/path_guard.hpp"
 #include "apps/learn_run.hpp"
 #include "apps/learning_curve.hpp"
 #include "apps/core_report.hpp"
+#include "apps/energy_report.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
 #include "hw_models/checkpoint_loader.hpp"
@@ -16,6 +18,7 @@
 #include "hw_models/rule_catalog.hpp"
 #include "learning_rules/checkpoint.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -26,7 +29,9 @@ void run_learning(const LearnRunOptions& o) {
     const auto start = std::chrono::steady_clock::now();
     HwConfig hw = load_hw_config(o.hw, o.hw_set);
     const std::string traced_source = o.vcd.apply(hw);
+    // The table priced for this config now: its errors are config errors (exit 2).
     const EnergyTable table = EnergyTable::load(hw.energy_table);
+    (void)EnergyModel(table, hw);
     PathGuard paths = o.paths;
     paths.input("--net", o.net);
     add_hw_paths(paths, hw, o.vcd.output_name());
@@ -60,11 +65,21 @@ void run_learning(const LearnRunOptions& o) {
     OnChipEpoch last;
     int trained = 0;
     double train_seconds = 0;
-    // Inference energy while training, apart from the test passes --eval-every-epoch adds.
+    // A chip that learns leaks through its learning memories too, in training and in the test.
+    const EnergyModel& costs = chip.costs();
+    int64_t learn_bits = 0;
+    for (const auto& [k, b] : engine.memory_bits()) learn_bits += b;
+    const int64_t leaking_bits = costs.tile_memory_bits() + learn_bits;
+    // Inference energy, simulated time and step times while training, apart from the test
+    // passes --eval-every-epoch adds.
     ActionCounters inf_train{};
+    double train_s = 0;
+    StepTimeStats train_steps(hw.step_ns * 1e-9);
     for (int e = 1; e <= o.epochs; ++e) {
         if (e > 1) engine.set_learning_rates(make_learn_params(hw, net, p, info, std::pow(hw.learn.lr_decay, e - 1)));
         const ActionCounters inf0 = chip.counters(), learn0 = engine.counters();
+        const double sim0 = chip.sim_time_s();
+        chip.clear_step_stats();
         {
             ProgressDisplay progress(stderr);
             last = train_on_chip_epoch(chip, *task, e, o.config.seed, [&](const Progress& pr) {
@@ -79,6 +94,9 @@ void run_learning(const LearnRunOptions& o) {
         trained += n;
         train_seconds += last.wall_s;
         inf_train += chip.counters() - inf0;
+        const double epoch_s = chip.sim_time_s() - sim0;
+        train_s += epoch_s;
+        train_steps.merge(chip.step_stats());
         const double per = n > 0 ? 1.0 / n : 0;
         nlohmann::json entry = {
             {"epoch", e},
@@ -86,8 +104,9 @@ void run_learning(const LearnRunOptions& o) {
             {"train_loss", last.train_loss},
             {"samples_per_s", last.samples_per_s},
             {"wall_s", last.wall_s},
-            {"learning_energy_per_sample_pj", table.energy_pj(engine.counters() - learn0).at("total") * per},
-            {"inference_energy_per_sample_pj", table.energy_pj(chip.counters() - inf0).at("total") * per}};
+            {"learning_energy_per_sample_pj", costs.energy_pj(engine.counters() - learn0).at("dynamic") * per},
+            {"inference_energy_per_sample_pj", costs.energy_pj(chip.counters() - inf0).at("dynamic") * per},
+            {"static_energy_per_sample_pj", energy_split(costs, {}, epoch_s, leaking_bits).static_pj * per}};
         std::fprintf(stderr, "epoch %d: on-chip train accuracy %.2f %%, loss %.4f, %.0f samples/s", e,
                      100 * last.train_accuracy, last.train_loss, last.samples_per_s);
         if (o.eval_every_epoch && e < o.epochs) {  // the last epoch's test is the run's test below
@@ -114,10 +133,15 @@ void run_learning(const LearnRunOptions& o) {
     core_run.step_s = hw.step_ns * 1e-9;
     core_run.sim_time_s = chip.sim_time_s();
     const nlohmann::json core = core_report(core_run);
+    const nlohmann::json train_timing = step_timing_json(train_steps);
+    chip.clear_step_stats();
     const ActionCounters before_test = chip.counters();
+    const double sim_before_test = chip.sim_time_s();
     const OnChipEval test = evaluate_on_chip(chip, *task, Split::test);
     const double acc = test.accuracy;
     const ActionCounters inf_test = chip.counters() - before_test;
+    const double test_s = chip.sim_time_s() - sim_before_test;
+    const nlohmann::json test_timing = step_timing_json(chip.step_stats());
     if (!history.empty()) {
         history.back()["test_accuracy"] = test.accuracy;
         history.back()["test_loss"] = test.loss;
@@ -125,13 +149,16 @@ void run_learning(const LearnRunOptions& o) {
     chip.close_trace();  // the run is complete: the VCD goes into place
     const int n_test = task->size(Split::test);
     const double per_train = trained > 0 ? 1.0 / trained : 0, per_test = n_test > 0 ? 1.0 / n_test : 0;
-    const auto e_inf = table.energy_pj(inf_train), e_learn = table.energy_pj(learn), e_test = table.energy_pj(inf_test);
     const MemoryMap mem = chip.memory();
     const auto lmem = engine.memory_bits();
-    int64_t inf_bits = 0, learn_bits = 0, core_bits = 0;
+    int64_t inf_bits = 0, core_bits = 0;
     for (const auto& [k, b] : mem.bits) inf_bits += b;
-    for (const auto& [k, b] : lmem) learn_bits += b;
     for (const char* k : {"learn.core_ram", "learn.core_rom"}) core_bits += lmem.at(k);
+    const nlohmann::json e_inf = energy_json(costs, inf_train, 0, leaking_bits, per_train),
+                         e_learn = energy_json(costs, learn, 0, leaking_bits, per_train),
+                         e_test = energy_json(costs, inf_test, test_s, leaking_bits, per_test);
+    const double static_train = costs.static_w(leaking_bits) * train_s * 1e12 * per_train;
+    const double dynamic_train = e_inf["dynamic"].get<double>() + e_learn["dynamic"].get<double>();
     // The rule's own state (traces, hidden parameters, accumulators, moments) is what an
     // update mode costs; its working buffers are what its code needs in the core's RAM;
     // the rest of the core's program and data memory is the same for every rule.
@@ -141,11 +168,21 @@ void run_learning(const LearnRunOptions& o) {
 
     std::printf("on-chip test accuracy %.2f %% on %d samples of %s after %d epochs (%d training samples)\n", 100 * acc,
                 n_test, info.name.c_str(), o.epochs, trained);
-    std::printf("energy per training sample (pJ, table %s):  %14s %14s\n", table.name().c_str(), "inference", "learning");
-    for (const auto& [name, pj] : e_inf)
-        if (name != "total") std::printf("  %-16s %14.1f %14.1f\n", name.c_str(), pj * per_train, e_learn.at(name) * per_train);
-    std::printf("  %-16s %14.1f %14.1f\n", "total", e_inf.at("total") * per_train, e_learn.at("total") * per_train);
-    std::printf("energy per test inference: %.1f pJ\n", e_test.at("total") * per_test);
+    std::printf("energy per training sample (pJ, table %s; static power %.1f uW):  %14s %14s\n", table.name().c_str(),
+                costs.static_w(leaking_bits) * 1e6, "inference", "learning");
+    for (const auto& [name, pj] : e_inf.items())
+        if (name != "total" && name != "static")
+            std::printf("  %-16s %14.1f %14.1f\n", name.c_str(), pj.get<double>(), e_learn[name].get<double>());
+    std::printf("  %-16s %14.1f (inference and learning)\n", "static", static_train);
+    std::printf("  %-16s %14.1f\n", "total", dynamic_train + static_train);
+    std::printf("energy per training sample: %.3f uJ = static %.3f uJ (%.1f %%) + dynamic inference %.3f uJ + "
+                "dynamic learning %.3f uJ\n",
+                (dynamic_train + static_train) * 1e-6, static_train * 1e-6,
+                100 * static_train / std::max(1e-30, dynamic_train + static_train), e_inf["dynamic"].get<double>() * 1e-6,
+                e_learn["dynamic"].get<double>() * 1e-6);
+    print_energy_split(stdout, "energy per test inference", e_test);
+    print_step_timing(stdout, "step time in training", train_timing);
+    print_step_timing(stdout, "step time in the test", test_timing);
     const double inf_pct = 100.0 / std::max<int64_t>(1, inf_bits);
     std::printf("memory (bits): inference %lld; learning state %lld (%.1f %% of inference) + the rule's working buffers %lld "
                 "+ the rest of the learning core's RAM and ROM %lld = %lld (%.1f %%)\n",
@@ -185,14 +222,22 @@ void run_learning(const LearnRunOptions& o) {
         rep["train_seconds"] = train_seconds;
         rep["epoch_history"] = history;
         rep["train_curve"] = curve.points();
-        nlohmann::json ei = nlohmann::json::object(), el = nlohmann::json::object(), mi = nlohmann::json::object(),
-                       ml = nlohmann::json::object();
-        for (const auto& [k, v] : e_inf) ei[k] = v * per_train;
-        for (const auto& [k, v] : e_learn) el[k] = v * per_train;
+        nlohmann::json mi = nlohmann::json::object(), ml = nlohmann::json::object();
         for (const auto& [k, b] : mem.bits) mi[k] = b;
         for (const auto& [k, b] : lmem) ml[k] = b;
-        rep["energy_per_training_sample_pj"] = {{"inference", ei}, {"learning", el}};
-        rep["energy_per_inference_pj"] = e_test.at("total") * per_test;
+        // Dynamic energy by action for the tile's inference and the learning engine; the
+        // static energy of the training time once, for both.
+        nlohmann::json ei = e_inf, el = e_learn;
+        for (nlohmann::json* e : {&ei, &el}) {
+            e->erase("static");
+            (*e)["total"] = (*e)["dynamic"];
+        }
+        rep["energy_per_training_sample_pj"] = {{"inference", ei}, {"learning", el}, {"static", static_train},
+                                                {"dynamic", dynamic_train}, {"total", dynamic_train + static_train}};
+        rep["energy_per_test_inference_pj"] = e_test;
+        rep["energy_per_inference_pj"] = e_test["total"];
+        rep["static_power"] = static_power_json(costs, leaking_bits);
+        rep["step_timing"] = {{"training", train_timing}, {"test", test_timing}};
         rep["memory_bits"] = {{"inference", mi}, {"learning", ml}, {"inference_total", inf_bits}, {"learning_total", learn_bits},
                               {"learning_state", state_bits}, {"learning_scratch", scratch_bits}};
         rep["wall_time_s"] = wall;

@@ -9,13 +9,15 @@
 //
 // The checkpoint's weights are decomposed into CAM entries (hw_models/checkpoint_loader),
 // written into the tiles through their checked interface, and the test split runs sample
-// by sample as AER input. Prints accuracy (tile and float), energy per inference by action
-// (pJ), memory by component (bits), SOPs and simulated time.
+// by sample as AER input. Prints accuracy (tile and float), energy per inference split
+// into static and dynamic (and by action, pJ), the step time against the step period,
+// memory by component (bits), SOPs and simulated time.
 //
 // SystemC needs its kernel started by sc_elab_and_sim, which calls sc_main: the command's
 // callback stores the parsed command, starts the kernel, and sc_main (below) runs it.
 // Exceptions cross back to run_cli so errors keep the CLI's one-line format and exit codes.
 #include "apps/cli.hpp"
+#include "apps/energy_report.hpp"
 #include "apps/flags.hpp"
 #include "apps/path_guard.hpp"
 #include "apps/learn_run.hpp"
@@ -106,7 +108,7 @@ struct TileRun {
     int samples = 0, correct = 0, agree = 0;
     double float_accuracy = 0;
     ActionCounters counters;
-    std::map<std::string, double> energy_pj;
+    nlohmann::json energy, energy_run, static_power, step_timing;  // energy: per inference
     MemoryMap memory;
     double sim_time_s = 0, wall_s = 0;
     double per_sample() const { return samples > 0 ? 1.0 / samples : 0; }
@@ -143,10 +145,14 @@ void print_tile_run(const TileRun& r, const HwConfig& hw, const std::string& tab
     const double per = r.per_sample();
     std::printf("tile accuracy %.2f %% (float %.2f %%) on %d test samples of %s\n", 100 * r.accuracy(),
                 100 * r.float_accuracy, r.samples, task.c_str());
-    std::printf("energy per inference (pJ, table %s):\n", table.c_str());
-    for (const auto& [name, pj] : r.energy_pj)
-        if (name != "total") std::printf("  %-16s %14.1f\n", name.c_str(), pj * per);
-    std::printf("  %-16s %14.1f\n", "total", r.energy_pj.at("total") * per);
+    std::printf("energy per inference (pJ, table %s; static power %.1f uW):\n", table.c_str(),
+                r.static_power["watts"].get<double>() * 1e6);
+    for (const auto& [name, pj] : r.energy.items())
+        if (name != "total" && name != "static" && name != "dynamic")
+            std::printf("  %-16s %14.1f\n", name.c_str(), pj.get<double>());
+    for (const char* k : {"dynamic", "static", "total"}) std::printf("  %-16s %14.1f\n", k, r.energy[k].get<double>());
+    print_energy_split(stdout, "energy per inference", r.energy);
+    print_step_timing(stdout, "step time", r.step_timing);
     std::printf("memory (bits, %d tile%s):\n", hw.tiles(), hw.tiles() == 1 ? "" : "s");
     for (const auto& [name, bits] : r.memory.bits) std::printf("  %-16s %14lld\n", name.c_str(), static_cast<long long>(bits));
     std::printf("SOPs %llu (%.0f per inference), simulated time %.3f s, wall time %.1f s\n",
@@ -169,15 +175,13 @@ nlohmann::json tile_run_report(const TileRun& r, const RunCommand& cmd, const Co
         report["ann_accuracy"] = ann.accuracy;
         report["agreement_ann"] = r.agree * per;
     }
-    // energy_pj: per inference, by action and total; energy_run_pj: the whole run.
-    nlohmann::json e_run = nlohmann::json::object(), e_inf = nlohmann::json::object();
-    for (const auto& [name, pj] : r.energy_pj) {
-        e_run[name] = pj;
-        e_inf[name] = pj * per;
-    }
-    report["energy_pj"] = e_inf;
-    report["energy_run_pj"] = e_run;
-    report["energy_per_inference_pj"] = e_inf["total"];
+    // energy_pj: per inference, by action, dynamic, static and total; energy_run_pj: the
+    // whole run.
+    report["energy_pj"] = r.energy;
+    report["energy_run_pj"] = r.energy_run;
+    report["energy_per_inference_pj"] = r.energy["total"];
+    report["static_power"] = r.static_power;
+    report["step_timing"] = r.step_timing;
     nlohmann::json m = nlohmann::json::object();
     for (const auto& [name, bits] : r.memory.bits) m[name] = bits;
     report["memory_bits"] = m;
@@ -197,7 +201,9 @@ void run_on_tile(const RunCommand& cmd) {
     // Flags and configs first (exit 2 before any runtime failure), then the checkpoint.
     HwConfig hw = load_hw_config(cmd.hw, cmd.hw_set);
     const std::string traced_source = cmd.vcd.apply(hw);
+    // The table priced for this config now: its errors are config errors (exit 2).
     const EnergyTable energy_table = EnergyTable::load(hw.energy_table);
+    (void)EnergyModel(energy_table, hw);
     const Checkpoint cp = load_checkpoint(cmd.net);
     Config config = cmd.flags.resolve(raw_from_json(cp.config, "checkpoint " + cmd.net + " config"));
     config.network = cp.params;
@@ -230,9 +236,13 @@ void run_on_tile(const RunCommand& cmd) {
     // The float network the tile was loaded from, on the same samples.
     r.float_accuracy = evaluate_weights(cp.params, cp.weights, *task, Split::test, r.samples, config.train.threads).accuracy;
     r.counters = chip.counters();
-    r.energy_pj = energy_table.energy_pj(r.counters);
     r.memory = chip.memory();
     r.sim_time_s = chip.sim_time_s();
+    const EnergyModel& costs = chip.costs();
+    r.energy = energy_json(costs, r.counters, r.sim_time_s, costs.tile_memory_bits(), r.per_sample());
+    r.energy_run = energy_json(costs, r.counters, r.sim_time_s, costs.tile_memory_bits(), 1.0);
+    r.static_power = static_power_json(costs, costs.tile_memory_bits());
+    r.step_timing = step_timing_json(chip.step_stats());
     r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
     print_tile_run(r, hw, energy_table.name(), info.name, ann);

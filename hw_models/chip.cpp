@@ -15,10 +15,17 @@
 namespace qrsim {
 
 Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
-    : hw_(hw), n_out_(net.n_out), n_rec_(net.n_rec), n_addresses_(net.n_addresses()) {
+    : hw_(hw),
+      costs_(EnergyTable::load(hw.energy_table), hw),
+      step_stats_(static_cast<double>(hw.step_ns) * 1e-9),
+      n_out_(net.n_out),
+      n_rec_(net.n_rec),
+      n_addresses_(net.n_addresses()) {
     check_capacity(hw);
     check_fits(net, hw);
+    const StepLatencies latencies = step_latencies(costs_, hw);
     router_ = std::make_unique<MeshRouter>((name + "_router").c_str(), hw);
+    router_->set_latencies(latencies);
     input_ = std::make_unique<AerInput>((name + "_aer_input").c_str(), hw);
     input_->out.bind(*router_->in[router_->input_port()]);
     const int npt = hw.neurons_per_tile();
@@ -26,6 +33,7 @@ Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
         const std::string tile_name = name + "_tile" + std::to_string(t);
         tiles_.push_back(std::make_unique<Tile>(tile_name.c_str(), hw, t));
         Tile& tile = *tiles_.back();
+        tile.set_latencies(latencies);
         tile.aer_out.bind(*router_->in[t]);
         router_->out[t]->bind(tile.aer_in);
         for (int g = 0; g < net.n_luts(); ++g) tile.set_lut(g, net.lut(g));
@@ -134,6 +142,7 @@ SampleResult Chip::run_sample(const SpikeSample& sample, int readout_begin) {
     for (auto& t : tiles_)
         if (const std::string e = t->error(); !e.empty()) throw std::runtime_error(e);
     if (learn && !learning_->error().empty()) throw std::runtime_error(learning_->error());
+    record_step_times(T + 1);
     SampleResult r;
     r.readout.assign(n_out_, 0);
     for (auto& t : tiles_)
@@ -150,6 +159,20 @@ SampleResult Chip::run_sample(const SpikeSample& sample, int readout_begin) {
         idle_for_learning();
     }
     return r;
+}
+
+void Chip::record_step_times(int n_activations) {
+    for (int t = 0; t < n_activations; ++t) {
+        StepTime st;
+        st.route_s = router_->route_s(t);
+        for (const auto& tile : tiles_) {
+            const size_t i = static_cast<size_t>(t);
+            if (i < tile->step_compute_s().size()) st.compute_s = std::max(st.compute_s, tile->step_compute_s()[i]);
+            if (i < tile->step_learn_s().size()) st.learn_s = std::max(st.learn_s, tile->step_learn_s()[i]);
+        }
+        step_stats_.add(st, samples_run_, t);
+    }
+    ++samples_run_;
 }
 
 void Chip::record_spikes(bool on) {

@@ -11,6 +11,7 @@
 #include "hw_models/memory_report.hpp"
 #include "hw_models/mesh.hpp"
 #include "hw_models/network.hpp"
+#include "hw_models/step_timing.hpp"
 #include "hw_models/tile.hpp"
 #include "learning_rules/task.hpp"
 
@@ -51,6 +52,14 @@ public:
     std::vector<SpikeEvent> take_spikes();  // recorded since the last call, sorted
 
     ActionCounters counters() const;  // tiles + router, since construction
+    // The hw config's energy table, priced for this chip: energy, static power, latencies.
+    const EnergyModel& costs() const { return costs_; }
+    // Every step since construction (or the last clear) against the step period.
+    const StepTimeStats& step_stats() const { return step_stats_; }
+    void clear_step_stats() {
+        step_stats_ = StepTimeStats(step_stats_.period_s());
+        samples_run_ = 0;
+    }
     MemoryMap memory() const;         // all tiles
     double sim_time_s() const;
     // Flushes and closes the VCD file (if any) and renames it into place; call it when the
@@ -62,7 +71,12 @@ public:
 private:
     void idle_for_learning();
 
+    void record_step_times(int n_activations);
+
     HwConfig hw_;
+    EnergyModel costs_;
+    StepTimeStats step_stats_;
+    uint64_t samples_run_ = 0;
     int n_out_, n_rec_;
     std::unique_ptr<MeshRouter> router_;
     std::unique_ptr<AerInput> input_;

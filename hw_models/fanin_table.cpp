@@ -81,8 +81,8 @@ void FaninTable::build_index(int n_addresses) {
     for (int a = 0; a < n_addresses; ++a) offsets_[a + 1] += offsets_[a];
     targets_.resize(offsets_.back());
     std::vector<uint32_t> fill(offsets_.begin(), offsets_.end() - 1);
-    const int cores = (slots_ + neurons_per_core_ - 1) / neurons_per_core_;
-    std::vector<uint8_t> core_hit(static_cast<size_t>(n_addresses) * cores, 0);
+    const int cores = this->cores();
+    core_sops_.assign(static_cast<size_t>(n_addresses) * cores, 0);
     // Slot-major order keeps each address's targets sorted by slot: sequential writes to
     // the accumulator array in the hot loop.
     for (int s = 0; s < slots_; ++s)
@@ -91,12 +91,11 @@ void FaninTable::build_index(int n_addresses) {
                 const int32_t a = address(s, e);
                 const int lut = group_[s] * lut_stride_ + fw::lut_index(layout_.kind, layout_.weight_bits, code(s, e));
                 targets_[fill[a]++] = IndexTarget{static_cast<uint16_t>(s), static_cast<uint16_t>(lut)};
-                core_hit[static_cast<size_t>(a) * cores + s / neurons_per_core_] = 1;
+                ++core_sops_[static_cast<size_t>(a) * cores + s / neurons_per_core_];
             }
     cam_cost_.assign(n_addresses, 0);
     for (int a = 0; a < n_addresses; ++a)
-        for (int c = 0; c < cores; ++c)
-            if (core_hit[static_cast<size_t>(a) * cores + c]) cam_cost_[a] += neurons_per_core_;
+        for (int c = 0; c < cores; ++c) cam_cost_[a] += core_sops_[static_cast<size_t>(a) * cores + c] > 0;
     dirty_ = false;
 }
 

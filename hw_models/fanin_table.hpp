@@ -6,7 +6,7 @@
 // The hardware searches every CAM of a core for each incoming event. The model gets the
 // same result from an inverted index (address -> contiguous {slot, LUT index} list) built
 // from the entries whenever they changed, and counts cam_search as the hardware performs
-// them: one per neuron of each core the event is delivered to.
+// them: one per event per core it is delivered to (the cores holding an entry for it).
 #pragma once
 
 #include "firmware/memory_map.hpp"
@@ -51,9 +51,13 @@ public:
     int n_addresses() const { return static_cast<int>(offsets_.size()) - 1; }
     const uint32_t* offsets() const { return offsets_.data(); }
     const IndexTarget* targets() const { return targets_.data(); }
-    // cam_search actions one event of this address causes: neurons of every core that
-    // holds at least one entry for it.
+    // cam_search actions one event of this address causes: the cores that hold at least
+    // one entry for it.
     const uint32_t* cam_cost() const { return cam_cost_.data(); }
+    // Entries of each core for each address (address-major, cores() per address): the
+    // synaptic operations one event costs each core, for the step timing.
+    const uint32_t* core_sops() const { return core_sops_.data(); }
+    int cores() const { return (slots_ + neurons_per_core_ - 1) / neurons_per_core_; }
     bool subscribes(int address) const { return address < n_addresses() && offsets_[address + 1] > offsets_[address]; }
 
     int slots() const { return slots_; }
@@ -74,6 +78,7 @@ private:
     std::vector<uint32_t> offsets_{0};
     std::vector<IndexTarget> targets_;
     std::vector<uint32_t> cam_cost_;
+    std::vector<uint32_t> core_sops_;
 };
 
 }  // namespace qrsim

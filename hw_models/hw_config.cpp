@@ -322,7 +322,7 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     c.description = r.description.value_or("");
     c.mesh_width = static_cast<int>(ranged(r.mesh_width, 1, 1, 16, o, "mesh.width"));
     c.mesh_height = static_cast<int>(ranged(r.mesh_height, 1, 1, 16, o, "mesh.height"));
-    c.hop_latency_ns = ranged(r.hop_latency_ns, 10, 0, 1000000000, o, "mesh.hop_latency_ns");
+    if (r.hop_latency_ns) c.hop_latency_ns = ranged(r.hop_latency_ns, 0, 0, 1000000000, o, "mesh.hop_latency_ns");
     c.step_ns = ranged(r.step_ns, 1000000, 1, 1000000000000, o, "mesh.step_ns");
 
     c.cores = static_cast<int>(ranged(need(r.cores, o, "tile.cores"), 0, 1, 64, o, "tile.cores"));

@@ -115,7 +115,8 @@ struct HwConfig {
 
     int mesh_width = 1;
     int mesh_height = 1;
-    int64_t hop_latency_ns = 10;
+    // Set: every hop takes this long; unset (-1): the energy table's cited hop latencies.
+    int64_t hop_latency_ns = -1;
     int64_t step_ns = 1000000;  // dt = 1 ms
 
     int cores = 1;             // per tile

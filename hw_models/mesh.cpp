@@ -1,5 +1,6 @@
 #include "hw_models/mesh.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 
@@ -12,7 +13,6 @@ MeshRouter::MeshRouter(const sc_core::sc_module_name& name, const HwConfig& hw)
     : sc_module(name),
       tiles_(hw.tiles()),
       width_(hw.mesh_width),
-      hop_latency_(static_cast<double>(hw.hop_latency_ns), SC_NS),
       staged_(hw.tiles()) {
     for (int p = 0; p <= tiles_; ++p) {
         const std::string n = "in" + std::to_string(p);
@@ -49,7 +49,11 @@ void MeshRouter::b_transport(int port, tlm::tlm_generic_payload& payload, sc_tim
         const int dx = std::abs(d % width_ - sx), dy = std::abs(d / width_ - sy);
         counters_[Action::hop_ew] += static_cast<uint64_t>(dx) * s.addresses.size();
         counters_[Action::hop_ns] += static_cast<uint64_t>(dy) * s.addresses.size();
-        sc_time d_delay = delay + hop_latency_ * static_cast<double>(dx + dy);
+        const double route = qrsim::route_s(dx, dy, latencies_);
+        const size_t step = static_cast<size_t>(p.step);
+        if (step >= route_s_.size()) route_s_.resize(step + 1, 0.0);
+        route_s_[step] = std::max(route_s_[step], route);
+        sc_time d_delay = delay + sc_time(route, sc_core::SC_SEC);
         payload_.set_data_ptr(reinterpret_cast<unsigned char*>(&s));
         payload_.set_data_length(sizeof(AerPacket));
         (*out[d])->b_transport(payload_, d_delay);

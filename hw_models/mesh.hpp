@@ -1,12 +1,14 @@
-// The 2-D mesh: a router with XY routing and per-hop latency, and the AER input port
-// through which the dataset encoder's events enter (attached at tile (0, 0), the chip's
-// host link). Both are loosely timed TLM-2.0: a packet is one b_transport call whose
-// annotated delay grows by hop_latency per link; no process runs per spike.
+// The 2-D mesh: a router with XY routing and per-hop latencies (east-west and north-south,
+// hw_models/step_timing.hpp), and the AER input port through which the dataset encoder's
+// events enter (attached at tile (0, 0), the chip's host link). Both are loosely timed
+// TLM-2.0: a packet is one b_transport call whose annotated delay grows by the latency of
+// each link it crosses; no process runs per spike.
 #pragma once
 
 #include "hw_models/aer.hpp"
 #include "hw_models/energy.hpp"
 #include "hw_models/hw_config.hpp"
+#include "hw_models/step_timing.hpp"
 #include "learning_rules/task.hpp"
 
 #include <systemc>
@@ -31,8 +33,14 @@ public:
     void set_routes(std::vector<std::vector<uint16_t>> destinations) { routes_ = std::move(destinations); }
     const ActionCounters& counters() const { return counters_; }
     int input_port() const { return tiles_; }
+    void set_latencies(const StepLatencies& l) { latencies_ = l; }
     // Events of the current sample with an address the table has no row for.
-    void begin_sample() { outside_.clear(); }
+    void begin_sample() {
+        outside_.clear();
+        route_s_.clear();
+    }
+    // Per step of the current sample: the longest route of a packet the step integrates.
+    double route_s(int step) const { return step < static_cast<int>(route_s_.size()) ? route_s_[step] : 0.0; }
     const OutsideEvents& outside() const { return outside_; }
     size_t table_size() const { return routes_.size(); }
 
@@ -40,7 +48,8 @@ private:
     void b_transport(int port, tlm::tlm_generic_payload& payload, sc_core::sc_time& delay);
 
     int tiles_, width_;
-    sc_core::sc_time hop_latency_;
+    StepLatencies latencies_;
+    std::vector<double> route_s_;
     std::vector<std::vector<uint16_t>> routes_;
     std::vector<AerPacket> staged_;  // one per destination tile, reused
     tlm::tlm_generic_payload payload_;

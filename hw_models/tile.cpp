@@ -2,6 +2,7 @@
 
 #include "hw_models/memory_report.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace qrsim {
@@ -25,7 +26,10 @@ Tile::Tile(const sc_core::sc_module_name& name, const HwConfig& hw, int index)
       bias_(slots_, 0),
       y_sum_(slots_, 0),
       y_window_(slots_),
-      acc_(slots_, 0) {
+      acc_(slots_, 0),
+      hidden_per_core_(hw.cores, 0),
+      readout_per_core_(hw.cores, 0),
+      work_(hw.cores) {
     aer_in.register_b_transport(this, &Tile::b_transport);
     for (int c = 0; c < hw.cores; ++c) {
         const uint32_t global_core = static_cast<uint32_t>(index * hw.cores + c);
@@ -101,18 +105,22 @@ void Tile::set_address_space(int n_in, int n_addresses) {
 void Tile::rebuild_counts() {
     hidden_slots_.clear();
     readout_slots_.clear();
+    hidden_per_core_.assign(hw_.cores, 0);
+    readout_per_core_.assign(hw_.cores, 0);
     hidden_draws_ = readout_draws_ = 0;
     hidden_state_bits_ = readout_state_bits_ = readout_read_extra_ = hidden_read_extra_ = 0;
     for (int s = 0; s < slots_; ++s) {
         const fw::NeuronConfig& c = config_[s];
         if (role_[s] == NeuronRole::hidden) {
             hidden_slots_.push_back(s);
+            ++hidden_per_core_[s / hw_.neurons_per_core];
             hidden_draws_ += fw::draws_per_step(c);
             // v, (a), refractory counter and the spike bit are read and written each step.
             hidden_state_bits_ += c.v_bits + (c.adaptive ? c.a_bits : 0) + refractory_bits(c.refractory) + 1;
             if (bias_[s] != 0) hidden_read_extra_ += c.v_bits;  // a used bias register
         } else if (role_[s] == NeuronRole::readout) {
             readout_slots_.push_back(s);
+            ++readout_per_core_[s / hw_.neurons_per_core];
             readout_draws_ += fw::readout_draws_per_step(c);
             readout_state_bits_ += c.v_bits;
             readout_read_extra_ += c.v_bits;  // the bias register
@@ -131,6 +139,8 @@ void Tile::begin_sample(int n_steps, int readout_begin) {
     n_steps_ = n_steps;
     readout_begin_ = readout_begin;
     sample_start_ = sc_core::sc_time_stamp();
+    step_compute_s_.clear();
+    step_learn_s_.clear();
     if (fanin_.dirty()) fanin_.build_index(n_addresses_);
 }
 
@@ -172,7 +182,7 @@ void Tile::b_transport(tlm::tlm_generic_payload& payload, sc_time& delay) {
     if (sc_core::sc_time_stamp() + delay > due && error_.empty())
         error_ = "tile " + std::to_string(index_) + ": AER packet for step " + std::to_string(p.step) + " arrives at " +
                  (sc_core::sc_time_stamp() + delay).to_string() + ", after its step starts at " + due.to_string() +
-                 " (mesh.hop_latency_ns too long for mesh.step_ns)";
+                 " (the hop latencies, mesh.hop_latency_ns or the energy table's, too long for mesh.step_ns)";
     std::vector<uint32_t>& box = inbox_[p.step & 1];
     box.insert(box.end(), p.addresses.begin(), p.addresses.end());
     payload.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -199,9 +209,12 @@ void Tile::step() {
     // Synaptic input: every event is matched against the CAMs (inverted index), the
     // matched entries' weights come from the LUT and add into 32-bit accumulators.
     std::fill(acc_.begin(), acc_.end(), 0);
+    std::fill(work_.begin(), work_.end(), CoreWork{});
     const uint32_t* off = fanin_.offsets();
     const IndexTarget* tg = fanin_.targets();
     const uint32_t* cam = fanin_.cam_cost();
+    const uint32_t* core_sops = fanin_.core_sops();
+    const int cores = hw_.cores;
     const int32_t* lut = lut_.data();
     int32_t* acc = acc_.data();
     const uint32_t n_addr = static_cast<uint32_t>(fanin_.n_addresses());
@@ -215,6 +228,12 @@ void Tile::step() {
         sops += e - b;
         cams += cam[a];
         for (uint32_t i = b; i < e; ++i) acc[tg[i].slot] += lut[tg[i].lut];
+        const uint32_t* per_core = core_sops + static_cast<size_t>(a) * cores;
+        for (int c = 0; c < cores; ++c)
+            if (per_core[c]) {
+                ++work_[c].events;
+                work_[c].sops += per_core[c];
+            }
     }
     events_.swap(in);  // kept for the learning engine's presynaptic traces
     in.clear();
@@ -228,13 +247,15 @@ void Tile::step() {
             const int core = s / hw_.neurons_per_core;
             if (fw::neuron_step(config_[s], state_[s], acc[s], bias_[s], lfsr_hidden_[core])) {
                 out_.addresses.push_back(static_cast<uint32_t>(n_in_ + global_[s]));
+                ++work_[core].spikes;
                 if (record_) spikes_.push_back(SpikeEvent{t, global_[s]});
             }
         }
+        for (int c = 0; c < cores; ++c) work_[c].updates += hidden_per_core_[c];
         counters_[Action::neuron_update] += hidden_slots_.size();
         counters_[Action::lfsr_draw] += hidden_draws_;
-        counters_[Action::sram_read_bits] += hidden_state_bits_ + hidden_read_extra_;
-        counters_[Action::sram_write_bits] += hidden_state_bits_;
+        counters_[Action::state_read_bits] += hidden_state_bits_ + hidden_read_extra_;
+        counters_[Action::state_write_bits] += hidden_state_bits_;
         counters_[Action::spike_out] += out_.addresses.size();
     }
     if (t >= 1) {
@@ -249,16 +270,21 @@ void Tile::step() {
                 y_window_[s].push_back(y);
             }
         }
+        for (int c = 0; c < cores; ++c) work_[c].updates += readout_per_core_[c];
         counters_[Action::neuron_update] += readout_slots_.size();
         counters_[Action::lfsr_draw] += readout_draws_;
-        counters_[Action::sram_read_bits] += readout_state_bits_ + readout_read_extra_;
-        counters_[Action::sram_write_bits] += readout_state_bits_;
+        counters_[Action::state_read_bits] += readout_state_bits_ + readout_read_extra_;
+        counters_[Action::state_write_bits] += readout_state_bits_;
     }
+    double busy = 0;
+    for (const CoreWork& w : work_) busy = std::max(busy, core_busy_s(w, latencies_));
+    step_compute_s_.push_back(busy);
     if (learning_) {
         if (t >= 1) learning_->signal_step(t - 1);
         if (t < n_steps_) learning_->trace_step(t);
         learn_busy_ = sc_time(static_cast<double>(learning_->end_step()), sc_core::SC_PS);
     }
+    step_learn_s_.push_back(learn_busy_.to_seconds());
     for (size_t i = 0; i < traced_slots_.size(); ++i) {
         trace_v_[i] = state_[traced_slots_[i]].v;
         trace_z_[i] = state_[traced_slots_[i]].z != 0;

@@ -25,6 +25,7 @@
 #include "hw_models/hw_config.hpp"
 #include "hw_models/learning_engine.hpp"
 #include "hw_models/network.hpp"
+#include "hw_models/step_timing.hpp"
 
 #include <systemc>
 #include <tlm>
@@ -67,6 +68,11 @@ public:
     // The readout values of every window step, as (global neuron, values) (for the loss).
     std::vector<std::pair<int, std::vector<int32_t>>> readout_window() const;
     const ActionCounters& counters() const { return counters_; }
+    // Step timing: the table's latencies in, per activation of the last sample out (the
+    // slowest core's busy time, the learning core's time at the boundary).
+    void set_latencies(const StepLatencies& l) { latencies_ = l; }
+    const std::vector<double>& step_compute_s() const { return step_compute_s_; }
+    const std::vector<double>& step_learn_s() const { return step_learn_s_; }
     // A timing error, or the events this sample delivered outside the fan-in index.
     std::string error() const;
     int index() const { return index_; }
@@ -108,6 +114,7 @@ private:
     std::vector<std::vector<int32_t>> y_window_;  // by slot: y of each window step
     std::vector<int32_t> acc_;
     std::vector<int> hidden_slots_, readout_slots_;
+    std::vector<uint32_t> hidden_per_core_, readout_per_core_;
     std::vector<fw::Lfsr32> lfsr_hidden_, lfsr_readout_;
 
     // Per-step constants for bulk counting.
@@ -125,6 +132,9 @@ private:
     bool record_ = false;
     std::vector<SpikeEvent> spikes_;
     ActionCounters counters_;
+    StepLatencies latencies_;
+    std::vector<CoreWork> work_;  // this step, per core
+    std::vector<double> step_compute_s_, step_learn_s_;
     std::string error_;
     OutsideEvents outside_;
 

@@ -563,6 +563,14 @@ TEST_CASE("learning that overruns the step is counted and holds the input back",
     CHECK(st.steps == static_cast<uint64_t>(sample.n_steps() + 1));
     CHECK(st.over > 0);
     CHECK(st.worst_cycles > 1000);  // more than the 1 ms step at 1 MHz
+    // The chip's step times hold the learning core's cycles at its clock, on top of the
+    // tile's work: the worst step is at least the worst learning, and overruns as often.
+    const StepTimeStats& steps = chip.step_stats();
+    CHECK(steps.steps() == st.steps);
+    CHECK(steps.worst().total_s() >= st.worst_cycles / slow.hw.learn.clock_hz);
+    CHECK(steps.worst().learn_s <= st.worst_cycles / slow.hw.learn.clock_hz * (1 + 1e-9));
+    CHECK(steps.worst().compute_s > 0);
+    CHECK(steps.over_period() >= st.over);
     // The end-of-sample work held the input back for whole steps.
     const double sample_s = (sample.n_steps() + 1) * slow.hw.step_ns * 1e-9;
     CHECK(chip.sim_time_s() - t0 > sample_s);

@@ -17,7 +17,7 @@ export QRSIM_SOURCE_DIR=$src
 small=(--neurons 8 --train-samples 32 --test-samples 16 --epochs 1)
 "$qrsim" train "${small[@]}" --checkpoint "$tmp/net.json" --report "$tmp/report.json" >/dev/null 2>&1
 cp "$src/configs/hw/uniform4.toml" "$tmp/hw.toml"
-sed -i "s|^table = .*|table = \"$src/configs/energy/reckon.toml\"|" "$tmp/hw.toml"
+sed -i "s|^table = .*|table = \"$src/configs/energy/digital28.toml\"|" "$tmp/hw.toml"
 printf '[network]\nneurons = 8\n[task]\ntrain_samples = 32\ntest_samples = 16\n' >"$tmp/exp.toml"
 # A network the tile can run: net.json with a uniform constraint on levels of 1/8.
 "$python" - "$tmp/net.json" "$tmp/tile_net.json" <<'PY'
@@ -165,12 +165,24 @@ hw 'bad_hw\.toml: learn\.lr_decay = nan out of range' 's/^\[memory\]/[learn]\nlr
 hw 'cannot read energy table .*nope\.toml' "s|^table = .*|table = \"$tmp/nope.toml\"|"
 expect 2 "unknown hw preset 'dynapse3'" run --hw dynapse3 --net "$tmp/tile_net.json" --report "$out/r.json"
 expect 2 'cannot read hw config .*missing\.toml' run --hw "$tmp/missing.toml" --net "$tmp/tile_net.json" --report "$out/r.json"
-sed 's/^pj = 23.*/pj = nan/; 0,/^pj = /s/^pj = .*/pj = nan/' "$src/configs/energy/reckon.toml" >"$tmp/nan_energy.toml"
-expect 2 'nan_energy\.toml: actions\.[a-z_]+\.pj = nan must be a finite number' \
-    run --hw "$tmp/hw.toml" --hw-set energy.table="$tmp/nan_energy.toml" --net "$tmp/tile_net.json" --report "$out/r.json"
-grep -v '^\[actions\.core_instr\]' "$src/configs/energy/reckon.toml" >"$tmp/no_action.toml"
-expect 2 "no_action\.toml: .*'core_instr'|no_action\.toml: unknown key|no_action\.toml" \
-    run --hw "$tmp/hw.toml" --hw-set energy.table="$tmp/no_action.toml" --net "$tmp/tile_net.json" --report "$out/r.json"
+# Energy tables and their figure book: every bad price is one line naming the file and the key.
+energy_case() {  # regex, file name, sed script on the table (its figures: $tmp/figures.toml)
+    sed "s|^figures = .*|figures = \"$tmp/figures.toml\"|; $3" "$src/configs/energy/digital28.toml" >"$tmp/$2"
+    expect 2 "$1" run --hw "$tmp/hw.toml" --hw-set energy.table="$tmp/$2" --net "$tmp/tile_net.json" --report "$out/r.json"
+    expect 2 "$1" run --learn --hw "$tmp/hw.toml" --hw-set energy.table="$tmp/$2" "${small[@]}" --report "$out/r.json"
+}
+sed '0,/^value = /s/^value = .*/value = nan/' "$src/configs/energy/figures.toml" >"$tmp/figures.toml"
+energy_case 'figures\.toml: figures\.loihi_sop\.value must be a finite number' nan_energy.toml ''
+cp "$src/configs/energy/figures.toml" "$tmp/figures.toml"
+energy_case "no_action\.toml: energy table has no entry for action 'core_instr'" no_action.toml \
+    '/^\[actions\.core_instr\]/,/^basis/d'
+energy_case "unknown_name\.toml: actions\.sop\.energy: formula \"reckon_sop \* nope\": unknown name 'nope'" unknown_name.toml \
+    's/^energy = "reckon_sop"/energy = "reckon_sop * nope"/'
+energy_case 'per_event\.toml: actions\.sram_read_bits\.energy comes out in J, it must be J/bit' per_event.toml \
+    '/^\[actions\.sram_read_bits\]/,/^basis/s/^energy = .*/energy = "reckon_sop"/'
+energy_case 'free_cam\.toml: actions\.cam_search\.energy = "0": a CAM that is searched costs energy' free_cam.toml \
+    's/^energy = "cam_search_event_core"/energy = "0"\nincluded_in = "sop"/'
+energy_case 'no_figures\.toml: figures missing' no_figures.toml '/^figures = /d'
 # SETTING|REGEX: the error must start with "--hw-set SETTING: " and match REGEX.
 for case in 'tile.cores=0|tile\.cores = 0 out of range' 'synapse.fanin=x|synapse\.fanin must be an integer' \
             'synapse.nope=1|unknown key synapse\.nope' 'learn.update=fast|learn\.update = "fast" is not one of' \

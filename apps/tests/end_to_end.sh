@@ -46,6 +46,16 @@ train-eval-run)
         "tile {r1[test_accuracy]:.4f} vs float {r2[test_accuracy]:.4f} (tolerance $tol)" "$tmp/run.json" "$tmp/eval.json"
     check 'r1["sops"] > 0 and r1["energy_per_inference_pj"] > 0' \
         'the tile counted {r1[sops]} SOPs, {r1[energy_per_inference_pj]:.0f} pJ per inference' "$tmp/run.json"
+    # Static energy is the static power over the simulated time, apart from the dynamic energy;
+    # every one of the 300 x 61 steps is timed and fits the 1 ms step.
+    check '(abs(r1["energy_pj"]["static"] - r1["static_power"]["watts"] * r1["sim_time_s"] / 300 * 1e12) < 1e-6 * r1["energy_pj"]["static"]
+           and abs(r1["energy_pj"]["total"] - r1["energy_pj"]["static"] - r1["energy_pj"]["dynamic"]) < 1e-6 * r1["energy_pj"]["total"]
+           and r1["energy_pj"]["dynamic"] > 0)' \
+        'per inference: static {r1[energy_pj][static]:.0f} pJ ({r1[static_power][watts]} W x {r1[sim_time_s]} s / 300) + dynamic {r1[energy_pj][dynamic]:.0f} pJ' \
+        "$tmp/run.json"
+    check 'r1["step_timing"]["steps"] == 300 * 61 and r1["step_timing"]["fits"] and 0 < r1["step_timing"]["worst"]["compute_s"] < 1e-3' \
+        'step time: worst {r1[step_timing][worst][total_s]} s of the {r1[step_timing][period_s]} s step over {r1[step_timing][steps]} steps' \
+        "$tmp/run.json"
     ;;
 learn)
     # Measured 0.370 on these 300 images after 6,000 on-chip samples (0.277 after 3,000); chance
@@ -63,6 +73,11 @@ len(r1['train_curve']) >= 15 and r1['train_curve'][-1]['samples'] == 6000 and \
 abs(sum(p['window'] * p['train_accuracy'] for p in r1['train_curve']) / 6000 - r1['train_accuracy']) < 1e-9 and \
 r1['train_curve'][-1]['train_accuracy'] > r1['train_curve'][0]['train_accuracy']" \
         "learning curve: train accuracy {r1[train_accuracy]:.4f}, loss {r1[train_loss]:.4f}, windows add up" "$tmp/learn.json"
+    check '(all(abs(e["total"] - e["static"] - e["dynamic"]) < 1e-6 * e["total"] and e["static"] > 0
+               for e in (r1["energy_per_training_sample_pj"], r1["energy_per_test_inference_pj"]))
+           and r1["step_timing"]["training"]["steps"] == 6000 * 61 and r1["step_timing"]["test"]["steps"] == 300 * 61)' \
+        'training sample: static {r1[energy_per_training_sample_pj][static]:.0f} + dynamic {r1[energy_per_training_sample_pj][dynamic]:.0f} pJ; test inference: static {r1[energy_per_test_inference_pj][static]:.0f} + dynamic {r1[energy_per_test_inference_pj][dynamic]:.0f} pJ' \
+        "$tmp/learn.json"
     "$qrsim" run --learn --hw dynapse2 --hw-set learn.core=native --train-samples 4 --test-samples 4 \
         --vcd "$tmp/learn.vcd" --vcd-neurons 0,130 >/dev/null 2>&1
     grep -q 'neuron130_v' "$tmp/learn.vcd" && grep -q 'enddefinitions' "$tmp/learn.vcd" \

@@ -1,5 +1,5 @@
-// Hardware config layer, memory map and energy table: presets load, every bad config is
-// one error line naming the field, energy is count x table.
+// Hardware config layer and memory map: presets load, every bad config is one error line
+// naming the field. The energy tables: test_energy.cpp.
 #include "hw_models/checkpoint_loader.hpp"
 #include "hw_models/energy.hpp"
 #include "hw_models/hw_config.hpp"
@@ -13,7 +13,7 @@ using namespace qrsim;
 using Catch::Matchers::Contains;
 
 TEST_CASE("presets load and resolve", "[hw_config]") {
-    for (const char* name : {"dynapse2", "reckon", "loihi"}) {
+    for (const char* name : {"dynapse2", "reckon", "loihi", "uniform4"}) {
         const HwConfig hw = load_hw_config(name);
         CHECK(hw.name == name);
         CHECK_NOTHROW(check_capacity(hw));
@@ -50,7 +50,7 @@ TEST_CASE("unknown keys and wrong types are refused", "[hw_config]") {
                       Contains("unknown key synapse.fanout"));
     CHECK_THROWS_WITH(test::edited_preset("dynapse2", {{"fanin = 64", "fanin = \"64\""}}),
                       Contains("synapse.fanin must be an integer"));
-    CHECK_THROWS_WITH(test::edited_preset("dynapse2", {{"[energy]\ntable = \"configs/energy/dynapse2.toml\"", ""}}),
+    CHECK_THROWS_WITH(test::edited_preset("dynapse2", {{"[energy]\ntable = \"configs/energy/digital28.toml\"", ""}}),
                       Contains("missing required key energy.table"));
 }
 
@@ -83,73 +83,6 @@ TEST_CASE("a weight level outside the LUT width is refused", "[hw_config]") {
     const HwConfig hw = load_hw_config("dynapse2");
     CHECK_THROWS_WITH(to_lut_value(40.0, hw, "group hidden weight"), Contains("outside synapse.lut_bits = 16"));
     CHECK(to_lut_value(0.5, hw, "w") == 512);
-}
-
-namespace {
-const char* kTable = R"(
-name = "t"
-[actions.cam_search]
-pj = 2.0
-source = "test"
-[actions.sop]
-pj = 5.3
-source = "test"
-[actions.neuron_update]
-pj = 81.0
-source = "test"
-[actions.spike_out]
-pj = 1.7
-source = "test"
-[actions.hop_ew]
-pj = 3.0
-source = "test"
-[actions.hop_ns]
-pj = 4.0
-source = "test"
-[actions.lfsr_draw]
-pj = 0.1
-source = "test"
-[actions.sram_read_bits]
-pj = 0.0525
-source = "test"
-[actions.sram_write_bits]
-pj = 0.0525
-source = "test"
-[actions.core_instr]
-pj = 11.6
-source = "test"
-[actions.core_ram_access]
-pj = 10.0
-source = "test"
-)";
-}
-
-TEST_CASE("energy is counts times the table, summed by hand", "[energy]") {
-    const EnergyTable t = EnergyTable::parse(kTable, "t.toml");
-    ActionCounters c;
-    c[Action::sop] = 10;
-    c[Action::neuron_update] = 3;
-    c[Action::hop_ew] = 2;
-    c[Action::hop_ns] = 1;
-    c[Action::sram_read_bits] = 100;
-    const auto e = t.energy_pj(c);
-    // 10 x 5.3 + 3 x 81 + 2 x 3 + 1 x 4 + 100 x 0.0525 = 53 + 243 + 6 + 4 + 5.25 = 311.25
-    CHECK(e.at("total") == Approx(311.25));
-    CHECK(e.at("sop") == Approx(53.0));
-    CHECK(e.at("cam_search") == 0.0);
-}
-
-TEST_CASE("energy table missing an action or a source is refused", "[energy]") {
-    std::string text = kTable;
-    const size_t at = text.find("[actions.hop_ns]");
-    std::string missing = text.substr(0, at) + text.substr(text.find("[actions.lfsr_draw]"));
-    CHECK_THROWS_WITH(EnergyTable::parse(missing, "t.toml"), Contains("no entry for action 'hop_ns'"));
-    std::string nosource = text;
-    nosource.replace(nosource.find("source = \"test\""), 15, "");
-    CHECK_THROWS_WITH(EnergyTable::parse(nosource, "t.toml"), Contains("actions.cam_search.source missing"));
-    // Every shipped table prices every action with a source.
-    for (const char* name : {"dynapse2", "reckon", "loihi"})
-        CHECK_NOTHROW(EnergyTable::load(project_dir() + "/configs/energy/" + name + ".toml"));
 }
 
 TEST_CASE("per-layer weight levels load into their own LUTs", "[hw_config][loader]") {

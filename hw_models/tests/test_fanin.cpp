@@ -41,10 +41,16 @@ TEST_CASE("CAM refuses bad uniform codes and builds the inverted index", "[cam]"
     CHECK(cam.targets()[off[1]].lut == 14);      // code 7 + 7
     CHECK(cam.targets()[off[1] + 1].lut == 0);   // code -7 + 7
     CHECK(cam.targets()[off[1] + 2].lut == 15 + 8);  // readout group: offset 15, code 1 + 7
-    // Address 1 is searched in core 0 (slot 0) and core 1 (slots 4, 5): 3 neurons each.
-    CHECK(cam.cam_cost()[1] == 6);
-    CHECK(cam.cam_cost()[0] == 3);
+    // Address 1 is searched in core 0 (slot 0) and core 1 (slots 4, 5): one search per core,
+    // one SOP in core 0 and two in core 1; address 0 only in core 1 (slot 5).
+    CHECK(cam.cam_cost()[1] == 2);
+    CHECK(cam.cam_cost()[0] == 1);
     CHECK(cam.cam_cost()[2] == 0);
+    REQUIRE(cam.cores() == 2);
+    CHECK(cam.core_sops()[1 * 2 + 0] == 1);
+    CHECK(cam.core_sops()[1 * 2 + 1] == 2);
+    CHECK(cam.core_sops()[0 * 2 + 0] == 0);
+    CHECK(cam.core_sops()[0 * 2 + 1] == 1);
     cam.clear(4, 2);
     CHECK(cam.dirty());
     cam.build_index(3);

@@ -118,9 +118,14 @@ TEST_CASE("4-tile mesh gives the same spikes as 1 tile and counts hops", "[tile]
     CHECK(ca[Action::sop] == cb[Action::sop]);
     CHECK(ca[Action::neuron_update] == cb[Action::neuron_update]);
     CHECK(ca[Action::spike_out] == cb[Action::spike_out]);
-    const auto energy = EnergyTable::load(four.energy_table).energy_pj(cb);
+    const auto energy = b.costs().energy_pj(cb);
     CHECK(energy.at("hop_ew") == Approx(3.0 * cb[Action::hop_ew]));
     CHECK(energy.at("hop_ns") == Approx(4.0 * cb[Action::hop_ns]));
+    // The mesh's events cross at most one east-west (4.1 ns) and one north-south link (6.5 ns);
+    // one tile routes nothing.
+    CHECK(a.step_stats().mean().route_s == 0);
+    CHECK(b.step_stats().mean().route_s > 0);
+    CHECK(b.step_stats().worst().route_s <= Approx(10.6e-9));
 }
 
 namespace {
@@ -172,24 +177,62 @@ TEST_CASE("energy equals the hand-computed sum for a tiny run", "[tile][energy]"
     REQUIRE(spikes.size() == 2);
     CHECK(spikes[0] == SpikeEvent{0, 0});
     CHECK(spikes[1] == SpikeEvent{1, 1});
-    // Activation 0: input 0 -> 1 SOP, CAM of the core's 4 neurons searched; neuron 0 spikes.
-    // Activation 1: address 2 -> 1 SOP, 4 CAM searches; neuron 1 spikes; readout y_0.
-    // Activation 2: address 3 -> 1 SOP (readout), 4 CAM searches; readout y_1.
+    // Activation 0: input 0 -> 1 SOP, the core's CAM searched once; neuron 0 spikes.
+    // Activation 1: address 2 -> 1 SOP, 1 CAM search; neuron 1 spikes; readout y_0.
+    // Activation 2: address 3 -> 1 SOP (readout), 1 CAM search; readout y_1.
     // Activation 3 (drain): readout y_2.
     CHECK(c[Action::sop] == 3);
-    CHECK(c[Action::cam_search] == 12);
+    CHECK(c[Action::cam_search] == 3);
     CHECK(c[Action::neuron_update] == 2 * 3 + 3);
     CHECK(c[Action::spike_out] == 2);
     CHECK(c[Action::hop_ew] + c[Action::hop_ns] == 0);
     CHECK(c[Action::lfsr_draw] == 0);
     // Hidden state per step: 16-bit v + 2-bit refractory counter (R = 2) + spike bit = 19,
     // read and written, 2 neurons x 3 steps; readout: y (16) read + written, bias (16) read.
-    CHECK(c[Action::sram_read_bits] == 2 * 19 * 3 + 3 * 32);
-    CHECK(c[Action::sram_write_bits] == 2 * 19 * 3 + 3 * 16);
-    const auto e = EnergyTable::load(tiny.hw.energy_table).energy_pj(c);
-    // dynapse2 table: 12 x 36.96 + 3 x 5.3 + 9 x 3.2 + 2 x 1.7 + (210 + 162) x 0.0525
-    //               = 443.52 + 15.9 + 28.8 + 3.4 + 19.53 = 511.15 pJ
-    CHECK(e.at("total") == Approx(511.15));
+    CHECK(c[Action::state_read_bits] == 2 * 19 * 3 + 3 * 32);
+    CHECK(c[Action::state_write_bits] == 2 * 19 * 3 + 3 * 16);
+    CHECK(c[Action::sram_read_bits] + c[Action::sram_write_bits] == 0);
+    const auto e = chip.costs().energy_pj(c);
+    // digital28 table (figures.toml): a CAM search of the core's 4 neurons x K = 2 words of
+    // 11-bit tags, a bit compare at 0.03 pJ / 8 = 0.33 pJ; SOP 5.3 pJ; neuron update
+    // 3.1 + 0.1 pJ; spike 1.7 pJ; a state bit 10 pJ / 64:
+    //   3 x 0.33 + 3 x 5.3 + 9 x 3.2 + 2 x 1.7 + (210 + 162) x 0.15625
+    //   = 0.99 + 15.9 + 28.8 + 3.4 + 58.125 = 107.215 pJ
+    CHECK(e.at("dynamic") == Approx(107.215));
+    // Static: 27.3 uW over ODIN's 64k x 4 synapse bits, times the preset's 1,114,112 +
+    // 262,144 bits of memory (5.25 x 262,144) = 143.325 uW, for the 4 steps of 1 ms.
+    CHECK(chip.sim_time_s() == Approx(4e-3));
+    const EnergySplit s = energy_split(chip.costs(), c, chip.sim_time_s(), chip.costs().tile_memory_bits());
+    CHECK(s.static_pj == Approx(143.325e-6 * 4e-3 * 1e12));
+}
+
+TEST_CASE("step time is the hand-computed sum of the table's latencies", "[tile][timing]") {
+    Tiny tiny, fast;
+    fast.hw.step_ns = 32;  // shorter than two of the steps below; 4 ms is a whole number of them
+    Chip chip(tiny.hw, tiny.net);
+    Chip quick(fast.hw, fast.net, "quick");  // both before the first sc_start
+    chip.run_sample(tiny.sample, 0);
+    quick.run_sample(fast.sample, 0);
+    // Latencies (figures.toml, Loihi's Table 2): CAM search and SOP 3.5 ns, neuron update
+    // 8.4 ns, spike 2.1 ns; one core, so the core's sum is the step:
+    //   step 0: 1 search + 1 SOP + 2 updates + 1 spike = 25.9 ns
+    //   step 1: 1 search + 1 SOP + 3 updates + 1 spike = 34.3 ns (the worst)
+    //   step 2: 1 search + 1 SOP + 3 updates           = 32.2 ns
+    //   step 3 (drain): 1 readout update                =  8.4 ns
+    const StepTimeStats& st = chip.step_stats();
+    CHECK(st.steps() == 4);
+    CHECK(st.over_period() == 0);
+    CHECK(st.worst_step() == 1);
+    CHECK(st.worst().compute_s == Approx(34.3e-9));
+    CHECK(st.worst().route_s == 0);
+    CHECK(st.worst().learn_s == 0);
+    CHECK(st.mean().total_s() == Approx((25.9 + 34.3 + 32.2 + 8.4) / 4 * 1e-9));
+    // Histogram, 10 bins per decade from 1 ns: 8.4 ns in bin 9, 25.9 to 34.3 ns in bins 14-15.
+    CHECK(st.histogram()[9] == 1);
+    CHECK(st.histogram()[14] + st.histogram()[15] == 3);
+    // Steps longer than the 32 ns period (34.3 and 32.2 ns) are overruns.
+    CHECK(quick.step_stats().over_period() == 2);
+    CHECK(quick.step_stats().worst().compute_s == Approx(34.3e-9));
 }
 
 TEST_CASE("a neuron reads the weight LUT of its layer", "[tile][lut]") {
@@ -245,7 +288,7 @@ TEST_CASE("a hidden neuron's bias register drives it every step", "[tile][bias]"
     REQUIRE(expected.size() >= 4);
     CHECK(first_difference(spikes, expected) == "");
     // The used bias register is read every step (16 bits) on top of the state of the tiny run.
-    CHECK(chip.counters()[Action::sram_read_bits] == steps * (2 * 19 + 16) + steps * 32);
+    CHECK(chip.counters()[Action::state_read_bits] == steps * (2 * 19 + 16) + steps * 32);
 }
 
 TEST_CASE("VCD trace of chosen neurons is written", "[tile][vcd]") {
@@ -269,12 +312,12 @@ TEST_CASE("a hop latency longer than the step is a timing error", "[tile][mesh]"
     const auto task = test::fmnist_rows(1);
     const HwConfig slow = test::edited_preset(
         "dynapse2", {{"width = 1", "width = 2"}, {"height = 1", "height = 2"}, {"cores = 4", "cores = 1"},
-                     {"neurons_per_core = 256", "neurons_per_core = 40"}, {"hop_latency_ns = 20", "hop_latency_ns = 400000"}});
+                     {"neurons_per_core = 256", "neurons_per_core = 40"}, {"step_ns = 1000000", "hop_latency_ns = 400000\nstep_ns = 1000000"}});
     const TileNetwork net = random_network(slow, fmnist_params(*task, 128, 0), 64, 3, 0.6, 0.3);
     Chip chip(slow, net);
     SpikeSample s;
     task->encode(Split::test, 0, s);
-    CHECK_THROWS_WITH(chip.run_sample(s, task->info().readout_begin), Contains("mesh.hop_latency_ns too long"));
+    CHECK_THROWS_WITH(chip.run_sample(s, task->info().readout_begin), Contains("too long for mesh.step_ns"));
 }
 
 TEST_CASE("events outside the address table are counted and stop the run", "[tile][mesh]") {
