@@ -157,7 +157,7 @@ void run_learning(const LearnRunOptions& o) {
     const nlohmann::json e_inf = energy_json(costs, inf_train, 0, leaking_bits, per_train),
                          e_learn = energy_json(costs, learn, 0, leaking_bits, per_train),
                          e_test = energy_json(costs, inf_test, test_s, leaking_bits, per_test);
-    const double static_train = costs.static_w(leaking_bits) * train_s * 1e12 * per_train;
+    const double static_train = energy_split(costs, ActionCounters{}, train_s, leaking_bits).static_pj * per_train;
     const double dynamic_train = e_inf["dynamic"].get<double>() + e_learn["dynamic"].get<double>();
     // The rule's own state (traces, hidden parameters, accumulators, moments) is what an
     // update mode costs; its working buffers are what its code needs in the core's RAM;

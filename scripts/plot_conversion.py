@@ -99,13 +99,14 @@ def tile_table(directory):
     print("On the SystemC tile (`qrsim run --ann`), full test set, T = 64 steps:")
     print()
     print("| converted network | hw | tile acc % | float SNN acc % | ANN acc % | tile/ANN agreement % | "
-          "energy per inference uJ | tile memory bits | wall s |")
+          "energy per inference uJ (static + dynamic) | tile memory bits | wall s |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, r in runs.items():
         bits = sum(r["memory_bits"].values())
         print(f"| {name} | {r['hw']['name']} ({r['hw']['tiles']} tile, K={r['hw']['fanin']}) | "
               f"{pct(r['test_accuracy'])} | {pct(r['float_test_accuracy'])} | {pct(r['ann_accuracy'])} | "
-              f"{pct(r['agreement_ann'])} | {r['energy_per_inference_pj'] / 1e6:.2f} | {bits:,} | "
+              f"{pct(r['agreement_ann'])} | {r['energy_per_inference_pj'] / 1e6:.2f} "
+              f"({r['energy_pj']['static'] / 1e6:.2f} + {r['energy_pj']['dynamic'] / 1e6:.2f}) | {bits:,} | "
               f"{r['wall_time_s']:.0f} |")
     print()
 
