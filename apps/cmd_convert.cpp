@@ -7,8 +7,8 @@
 #include "apps/flags.hpp"
 #include "apps/path_guard.hpp"
 #include "apps/report.hpp"
-#include "learning_rules/atomic_file.hpp"
-#include "learning_rules/checkpoint.hpp"
+#include "common/atomic_file.hpp"
+#include "common/checkpoint.hpp"
 #include "learning_rules/layerwise_conversion.hpp"
 
 #include <charconv>

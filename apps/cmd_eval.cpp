@@ -4,7 +4,7 @@
 #include "apps/flags.hpp"
 #include "apps/path_guard.hpp"
 #include "apps/report.hpp"
-#include "learning_rules/checkpoint.hpp"
+#include "common/checkpoint.hpp"
 #include "learning_rules/trainer.hpp"
 
 #include <chrono>

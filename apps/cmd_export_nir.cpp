@@ -7,8 +7,8 @@
 // bit-exact (nir/nir_network.hpp, docs/nir.md).
 #include "apps/cli.hpp"
 #include "apps/path_guard.hpp"
-#include "learning_rules/atomic_file.hpp"
-#include "learning_rules/checkpoint.hpp"
+#include "common/atomic_file.hpp"
+#include "common/checkpoint.hpp"
 #include "nir/nir_file.hpp"
 #include "nir/nir_network.hpp"
 

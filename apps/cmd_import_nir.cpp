@@ -9,7 +9,7 @@
 #include "apps/cli.hpp"
 #include "apps/config.hpp"
 #include "apps/path_guard.hpp"
-#include "learning_rules/checkpoint.hpp"
+#include "common/checkpoint.hpp"
 #include "learning_rules/trainer.hpp"
 #include "nir/nir_file.hpp"
 #include "nir/nir_network.hpp"

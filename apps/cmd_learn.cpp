@@ -13,10 +13,11 @@
 #include "apps/energy_report.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
+#include "common/checkpoint.hpp"
 #include "hw_models/checkpoint_loader.hpp"
 #include "hw_models/onchip_training.hpp"
 #include "hw_models/rule_catalog.hpp"
-#include "learning_rules/checkpoint.hpp"
+#include "learning_rules/trainer.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -48,7 +49,7 @@ void run_learning(const LearnRunOptions& o) {
     } else {
         p.n_in = info.n_inputs;
         p.n_out = info.n_classes;
-        net = initial_tile_network(hw, p, o.config.seed);
+        net = network_from_checkpoint(initial_qr_checkpoint(p, hw.constraint(), o.config.seed), hw);
     }
     if (!hw.vcd_file.empty()) check_traced_neurons(hw.vcd_neurons, net.n_rec + net.n_out, traced_source);
     paths.create_output_dirs();  // the VCD (vcd.file) is opened with the chip

@@ -11,9 +11,9 @@
 #include "apps/config.hpp"
 #include "apps/path_guard.hpp"
 #include "apps/sweep_process.hpp"
+#include "common/atomic_file.hpp"
+#include "common/bounded_input.hpp"
 #include "hw_models/hw_config.hpp"
-#include "learning_rules/atomic_file.hpp"
-#include "learning_rules/bounded_input.hpp"
 
 #include <nlohmann/json.hpp>
 

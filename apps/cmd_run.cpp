@@ -19,15 +19,15 @@
 #include "apps/cli.hpp"
 #include "apps/energy_report.hpp"
 #include "apps/flags.hpp"
-#include "apps/path_guard.hpp"
 #include "apps/learn_run.hpp"
+#include "apps/path_guard.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
+#include "common/checkpoint.hpp"
 #include "hw_models/checkpoint_loader.hpp"
 #include "hw_models/chip.hpp"
 #include "hw_models/rule_catalog.hpp"
 #include "learning_rules/ann.hpp"
-#include "learning_rules/checkpoint.hpp"
 #include "learning_rules/trainer.hpp"
 
 #include <systemc>

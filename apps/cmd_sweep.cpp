@@ -12,7 +12,7 @@
 #include "apps/sweep_runner.hpp"
 #include "apps/sweep_slurm.hpp"
 #include "apps/sweep_spec.hpp"
-#include "learning_rules/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <cstdio>
 #include <filesystem>

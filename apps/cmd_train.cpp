@@ -8,8 +8,8 @@
 #include "apps/path_guard.hpp"
 #include "apps/progress.hpp"
 #include "apps/report.hpp"
-#include "learning_rules/atomic_file.hpp"
-#include "learning_rules/checkpoint.hpp"
+#include "common/atomic_file.hpp"
+#include "common/checkpoint.hpp"
 #include "learning_rules/constrained_group.hpp"
 #include "learning_rules/trainer.hpp"
 

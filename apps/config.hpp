@@ -6,9 +6,9 @@
 // Only this layer parses config sources. configs/README.md documents every key.
 #pragma once
 
-#include "learning_rules/bounded_input.hpp"
-#include "learning_rules/rsnn.hpp"
-#include "learning_rules/task.hpp"
+#include "common/bounded_input.hpp"
+#include "common/rsnn.hpp"
+#include "common/task.hpp"
 #include "learning_rules/trainer.hpp"
 
 #include <nlohmann/json.hpp>

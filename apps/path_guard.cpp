@@ -1,7 +1,7 @@
 #include "apps/path_guard.hpp"
 
 #include "apps/config.hpp"
-#include "learning_rules/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <cerrno>
 #include <cstring>

@@ -1,6 +1,6 @@
 #include "apps/report.hpp"
 
-#include "learning_rules/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 namespace qrsim::app {
 

@@ -1,8 +1,8 @@
-#include "apps/sweep_runner.hpp"
 #include "apps/progress.hpp"
+#include "apps/sweep_runner.hpp"
 
 #include "apps/sweep_process.hpp"
-#include "learning_rules/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <nlohmann/json.hpp>
 

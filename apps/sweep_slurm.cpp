@@ -1,7 +1,7 @@
 #include "apps/sweep_slurm.hpp"
 
 #include "apps/sweep_process.hpp"
-#include "learning_rules/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <algorithm>
 #include <cstdio>

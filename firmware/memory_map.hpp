@@ -1,6 +1,6 @@
 // The tile's synapse memory layout, shared by the tile model and the firmware:
 //  - a fan-in table (CAM) entry: valid bit | presynaptic address | weight code;
-//  - the weight code per kind (learning_rules/constraint_spec.hpp gives the meaning):
+//  - the weight code per kind (common/constraint_spec.hpp gives the meaning):
 //      uniform   b-bit two's complement code in [-(2^(b-1)-1), 2^(b-1)-1]
 //      dynapse1  2-bit synapse type: 0 exc small, 1 exc large, 2 inh small, 3 inh large
 //      dynapse2  sign bit + 4-bit mask; mask 1..15 selects bases (code = sign x mask)

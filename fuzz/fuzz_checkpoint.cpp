@@ -1,9 +1,8 @@
 // Checkpoint JSON: the whole load path (params, shapes before allocation, weights, config
 // object, extra), then the constraint in extra and the entry decomposition of every
 // weight, as `qrsim run` does before building the tile.
+#include "common/checkpoint.hpp"
 #include "fuzz/fuzz_support.hpp"
-#include "learning_rules/checkpoint.hpp"
-#include "learning_rules/constrained_group.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return qrsim::fuzz::expect_clean_errors([&] {

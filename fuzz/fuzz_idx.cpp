@@ -1,8 +1,8 @@
 // IDX datasets (gzip'd or plain; zlib reads both): the input is written to an in-memory
 // file and read through the same path-based readers the tasks use. The first byte picks
 // images or labels and the image limit (the subset reads check fewer bytes).
+#include "common/idx.hpp"
 #include "fuzz/fuzz_support.hpp"
-#include "learning_rules/idx.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>

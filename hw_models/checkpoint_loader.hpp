@@ -2,12 +2,12 @@
 // every non-zero weight is decomposed into CAM entries with qrsim::decompose (the fewest
 // entries whose weights add up to it), LUTs come from the checkpoint's group quantisation.
 //
-// The constraint is read from checkpoint.extra (see learning_rules/checkpoint.hpp).
+// The constraint is read from checkpoint.extra (see common/checkpoint.hpp).
 #pragma once
 
+#include "common/checkpoint.hpp"
 #include "hw_models/hw_config.hpp"
 #include "hw_models/network.hpp"
-#include "learning_rules/checkpoint.hpp"
 
 namespace qrsim {
 

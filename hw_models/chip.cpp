@@ -1,6 +1,6 @@
 #include "hw_models/chip.hpp"
 
-#include "learning_rules/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <algorithm>
 #include <cerrno>

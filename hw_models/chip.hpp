@@ -6,6 +6,7 @@
 // recurrent neurons first, then readout units.
 #pragma once
 
+#include "common/task.hpp"
 #include "hw_models/energy.hpp"
 #include "hw_models/hw_config.hpp"
 #include "hw_models/memory_report.hpp"
@@ -13,7 +14,6 @@
 #include "hw_models/network.hpp"
 #include "hw_models/step_timing.hpp"
 #include "hw_models/tile.hpp"
-#include "learning_rules/task.hpp"
 
 #include <memory>
 #include <vector>

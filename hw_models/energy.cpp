@@ -1,7 +1,7 @@
 #include "hw_models/energy.hpp"
 
+#include "common/bounded_input.hpp"
 #include "hw_models/hw_config.hpp"
-#include "learning_rules/bounded_input.hpp"
 
 #include <toml++/toml.h>
 

@@ -1,6 +1,6 @@
 #include "hw_models/hw_config.hpp"
 
-#include "learning_rules/bounded_input.hpp"
+#include "common/bounded_input.hpp"
 
 #include <toml++/toml.h>
 

@@ -7,9 +7,9 @@
 //   configs/hw/x.toml: synapse.weight_bits = 20 out of range [2, 16]
 #pragma once
 
+#include "common/constraint_spec.hpp"
 #include "firmware/memory_map.hpp"
 #include "firmware/neuron_core.hpp"
-#include "learning_rules/constraint_spec.hpp"
 
 #include <cstdint>
 #include <map>
@@ -167,6 +167,15 @@ struct HwConfig {
                                static_cast<uint8_t>(address_bits)};
     }
     int code_bits() const { return fw::code_bits(static_cast<fw::CodeKind>(kind), weight_bits); }
+    // The constraint the tile's fan-in tables enforce (kind, K, weight bits): what a float
+    // network is trained under to load here.
+    ConstraintSpec constraint() const {
+        ConstraintSpec spec;
+        spec.kind = kind;
+        spec.fanin = fanin;
+        spec.weight_bits = weight_bits;
+        return spec;
+    }
 };
 
 // Parses a TOML text into the raw layer; unknown keys and wrong types -> error naming them.

@@ -18,17 +18,17 @@
 // the core's busy time into SystemC time.
 #pragma once
 
+#include "common/rsnn.hpp"
+#include "common/task.hpp"
 #include "firmware/learning.hpp"
 #include "firmware/rule.hpp"
 #include "hw_models/core_timing.hpp"
 #include "hw_models/elf_image.hpp"
-#include "hw_models/rv32_core.hpp"
 #include "hw_models/energy.hpp"
 #include "hw_models/fanin_table.hpp"
 #include "hw_models/hw_config.hpp"
 #include "hw_models/network.hpp"
-#include "learning_rules/rsnn.hpp"
-#include "learning_rules/task.hpp"
+#include "hw_models/rv32_core.hpp"
 
 #include <array>
 #include <functional>

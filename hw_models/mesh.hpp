@@ -5,11 +5,11 @@
 // each link it crosses; no process runs per spike.
 #pragma once
 
+#include "common/task.hpp"
 #include "hw_models/aer.hpp"
 #include "hw_models/energy.hpp"
 #include "hw_models/hw_config.hpp"
 #include "hw_models/step_timing.hpp"
-#include "learning_rules/task.hpp"
 
 #include <systemc>
 #include <tlm>

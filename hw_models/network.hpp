@@ -7,11 +7,11 @@
 // n_in + j. Readout units never spike; their fan-in holds recurrent addresses only.
 #pragma once
 
+#include "common/constraint_spec.hpp"
+#include "common/rsnn.hpp"
 #include "firmware/memory_map.hpp"
 #include "firmware/neuron_core.hpp"
 #include "hw_models/hw_config.hpp"
-#include "learning_rules/constraint_spec.hpp"
-#include "learning_rules/rsnn.hpp"
 
 #include <cstdint>
 #include <vector>

@@ -1,8 +1,6 @@
 #include "hw_models/onchip_training.hpp"
 
-#include "hw_models/checkpoint_loader.hpp"
-#include "learning_rules/checkpoint.hpp"
-#include "learning_rules/rsnn_stepper.hpp"
+#include "common/readout_loss.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -11,26 +9,6 @@
 #include <random>
 
 namespace qrsim {
-
-ConstraintSpec tile_constraint(const HwConfig& hw) {
-    ConstraintSpec spec;
-    spec.kind = hw.kind;
-    spec.fanin = hw.fanin;
-    spec.weight_bits = hw.weight_bits;
-    return spec;
-}
-
-TileNetwork initial_tile_network(const HwConfig& hw, const RsnnParams& params, uint64_t seed,
-                                 RsnnWeights* float_weights) {
-    TrainOptions o;
-    o.rule = "eprop";
-    o.method = "qr";
-    o.constraint = tile_constraint(hw);
-    const Trainer trainer(params, o, seed);
-    const Checkpoint cp = trainer.deployable_checkpoint();
-    if (float_weights) *float_weights = cp.weights;
-    return network_from_checkpoint(cp, hw);
-}
 
 double readout_loss(const SampleResult& r, const TaskInfo& info, int label, int membrane_frac_bits) {
     ReadoutLoss loss(info, label);
@@ -44,7 +22,7 @@ double readout_loss(const SampleResult& r, const TaskInfo& info, int label, int 
 }
 
 OnChipEpoch train_on_chip_epoch(Chip& chip, const Task& task, int epoch, uint64_t seed,
-                                const std::function<void(const Progress&)>& progress) {
+                                const ProgressCallback& progress) {
     const int n = task.size(Split::train);
     std::vector<int> order(n);
     std::iota(order.begin(), order.end(), 0);

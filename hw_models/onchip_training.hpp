@@ -1,27 +1,15 @@
-// On-chip training from scratch, shared by `qrsim run --learn`, bench_learn and the
-// testbenches: the float trainer's initial Quantized Rewiring network (the same seed gives
-// the same weights the float QR e-prop run starts from) is decomposed into CAM entries and
-// loaded; the chip then learns sample by sample with its firmware.
+// On-chip training epochs, shared by `qrsim run --learn`, bench_learn and the testbenches:
+// the chip learns sample by sample with its firmware, then is tested with learning off.
+// Training from scratch starts from the float trainer's initial Quantized Rewiring network
+// (learning_rules/trainer.hpp initial_qr_checkpoint, loaded by network_from_checkpoint), so
+// the same seed gives the chip and the float QR e-prop run the same weights.
 #pragma once
 
+#include "common/epoch_progress.hpp"
+#include "common/task.hpp"
 #include "hw_models/chip.hpp"
-#include "hw_models/hw_config.hpp"
-#include "hw_models/network.hpp"
-#include "learning_rules/rsnn.hpp"
-#include "learning_rules/task.hpp"
-#include "learning_rules/trainer.hpp"
-
-#include <functional>
 
 namespace qrsim {
-
-// The constraint spec the tile enforces (kind, K, weight bits).
-ConstraintSpec tile_constraint(const HwConfig& hw);
-
-// The float trainer's initial weights under the tile's constraint (method qr), as a
-// TileNetwork. Also returns the float weights and levels when asked.
-TileNetwork initial_tile_network(const HwConfig& hw, const RsnnParams& params, uint64_t seed,
-                                 RsnnWeights* float_weights = nullptr);
 
 struct OnChipEpoch {
     int epoch = 0;
@@ -32,12 +20,12 @@ struct OnChipEpoch {
 };
 
 // The float trainer's loss (cross-entropy of the readout's softmax, averaged over the window:
-// learning_rules/rsnn_stepper.hpp ReadoutLoss) on the readout values the chip computed.
+// common/readout_loss.hpp ReadoutLoss) on the readout values the chip computed.
 double readout_loss(const SampleResult& r, const TaskInfo& info, int label, int membrane_frac_bits);
 
 // One pass over the training split (shuffled by seed and epoch) with learning on.
 OnChipEpoch train_on_chip_epoch(Chip& chip, const Task& task, int epoch, uint64_t seed,
-                                const std::function<void(const Progress&)>& progress = {});
+                                const ProgressCallback& progress = {});
 
 struct OnChipEval {
     double accuracy = 0, loss = 0;  // loss: as OnChipEpoch::train_loss

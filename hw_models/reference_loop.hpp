@@ -5,10 +5,10 @@
 // spike for spike; the benchmark measures both.
 #pragma once
 
+#include "common/task.hpp"
 #include "firmware/lfsr.hpp"
 #include "hw_models/aer.hpp"
 #include "hw_models/network.hpp"
-#include "learning_rules/task.hpp"
 
 #include <cstdint>
 #include <vector>

@@ -9,10 +9,10 @@
 // fix; a bad image is one runtime_error naming the file.
 #pragma once
 
+#include "common/bounded_input.hpp"
 #include "firmware/rule.hpp"
 #include "hw_models/elf_image.hpp"
 #include "hw_models/hw_config.hpp"
-#include "learning_rules/bounded_input.hpp"
 
 #include <string>
 #include <vector>

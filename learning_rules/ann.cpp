@@ -1,9 +1,9 @@
 #include "learning_rules/ann.hpp"
 
-#include "learning_rules/atomic_file.hpp"
-#include "learning_rules/bounded_input.hpp"
+#include "common/atomic_file.hpp"
+#include "common/bounded_input.hpp"
+#include "common/idx.hpp"
 #include "learning_rules/constrained_group.hpp"
-#include "learning_rules/idx.hpp"
 #include "learning_rules/optimizer.hpp"
 #include "learning_rules/synapse_fit.hpp"
 

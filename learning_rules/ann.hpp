@@ -13,8 +13,8 @@
 //        992 hidden units + 785 inputs fit one Dynap-SE2-like chip (1024 neurons, 11-bit tags).
 #pragma once
 
-#include "learning_rules/rsnn.hpp"
-#include "learning_rules/task.hpp"
+#include "common/rsnn.hpp"
+#include "common/task.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -728,4 +728,28 @@ void prune_and_round(Matrix& w, const ConstraintSpec& spec, GroupQuant& quant) {
     for (size_t p = 0; p < mag.size(); ++p) w.data()[p] = std::copysign(mag[p] * unit, w.data()[p]);
 }
 
+ConstraintCheck check_constraints(const Matrix& w, const ConstraintSpec& spec, const GroupQuant& quant) {
+    ConstraintCheck c;
+    for (Eigen::Index r = 0; r < w.rows(); ++r) {
+        long long row_entries = 0;
+        for (Eigen::Index j = 0; j < w.cols(); ++j) {
+            const double x = w(r, j);
+            if (x == 0) continue;
+            ++c.active_pairs;
+            const int n = entry_count(quant, x);
+            if (n < 0) {
+                ++c.weight_violations;
+                ++row_entries;  // it takes at least one entry
+            } else {
+                row_entries += n;
+            }
+        }
+        c.entries += row_entries;
+        c.max_fanin = std::max<int>(c.max_fanin, static_cast<int>(row_entries));
+        if (spec.fanin > 0 && row_entries > spec.fanin) ++c.fanin_violations;
+    }
+    c.violations = c.fanin_violations + c.weight_violations;
+    return c;
+}
+
 }  // namespace qrsim

@@ -28,8 +28,8 @@
 // and group->weights(w, nullptr) (nearest rounding) to evaluate or export.
 #pragma once
 
-#include "learning_rules/constraint_spec.hpp"
-#include "learning_rules/rsnn.hpp"
+#include "common/constraint_spec.hpp"
+#include "common/rsnn.hpp"
 
 #include <cstdint>
 #include <map>
@@ -39,32 +39,6 @@
 #include <string>
 
 namespace qrsim {
-
-// ---- Spec arithmetic that constraint_spec.hpp does not declare (defined in
-// ---- constraint_spec.cpp, next to decompose, so each rule is written once).
-
-// Throws std::invalid_argument naming the field when the spec makes no sense.
-void validate(const ConstraintSpec& spec);
-
-// Largest |code| of a uniform weight: 2^(b-1) - 1.
-int uniform_max_code(int weight_bits);
-
-// The number of entries decompose(quant, w) would append; -1 when w is not representable.
-// Kind none: 1 for any non-zero float weight.
-int entry_count(const GroupQuant& quant, double w);
-
-// Bits of one group's fan-in tables (rows neurons x K entries, `cols` presynaptic
-// addresses) and its shared levels, by component:
-//   cam_address_bits  rows x K x ceil(log2 cols)   (0 when dense: the position is the address)
-//   cam_weight_bits   rows x K x code bits         (uniform b, dynapse1 2 (type),
-//                                                   dynapse2 5 (sign + mask), none 32 (float))
-//   shared_base_bits  32 per shared value          (uniform 1 scale, dynapse 4 bases)
-// K = spec.fanin, or cols when dense (fanin <= 0).
-std::map<std::string, long long> memory_bits(const ConstraintSpec& spec, int rows, int cols);
-
-// The synapse memory of a whole RSNN: the recurrent group [w_in | w_rec] as "hidden.<component>",
-// the readout as "readout.<component>", and their sum as "total".
-std::map<std::string, long long> network_memory_bits(const ConstraintSpec& spec, int n_in, int n_rec, int n_out);
 
 // ---- Checking a weight matrix against a spec
 

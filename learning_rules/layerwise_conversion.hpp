@@ -32,11 +32,11 @@
 // then prune_and_round (top-K by magnitude, nearest level) on each group.
 #pragma once
 
+#include "common/checkpoint.hpp"
+#include "common/task_rate.hpp"
 #include "learning_rules/ann.hpp"
-#include "learning_rules/checkpoint.hpp"
 #include "learning_rules/constrained_group.hpp"
 #include "learning_rules/synapse_fit.hpp"
-#include "learning_rules/task_rate.hpp"
 
 #include <string>
 #include <vector>

@@ -1,7 +1,6 @@
 #include "learning_rules/rsnn_stepper.hpp"
 
 #include <cmath>
-#include <stdexcept>
 
 namespace qrsim {
 
@@ -95,32 +94,6 @@ void RsnnStepper::step_readout(const PreparedWeights& w) {
     input = (filtered ? kappa_syn_ : kappa_) * input + w.b_out;
     for (int j : active_) input += z_[j] * w.w_out_t.row(j).transpose();
     if (filtered) y_ = kappa_ * y_ + y_syn_;
-}
-
-ReadoutLoss::ReadoutLoss(const TaskInfo& info, int label)
-    : begin_(info.readout_begin), end_(info.n_steps), label_(label) {
-    if (begin_ < 0 || begin_ >= end_) throw std::invalid_argument("task: empty readout window");
-    weight_ = 1.0 / (end_ - begin_);
-    y_sum_.setZero(info.n_classes);
-}
-
-bool ReadoutLoss::step(int t, const Vector& y, Vector& error) {
-    if (t < begin_ || t >= end_) return false;
-    const double m = y.maxCoeff();
-    error = (y.array() - m).exp();
-    const double sum = error.sum();
-    error /= sum;
-    loss_ -= weight_ * std::log(std::max(error[label_], 1e-300));
-    error[label_] -= 1.0;
-    error *= weight_;
-    y_sum_ += y;
-    return true;
-}
-
-int ReadoutLoss::prediction() const {
-    Eigen::Index k = 0;
-    y_sum_.maxCoeff(&k);
-    return static_cast<int>(k);
 }
 
 void rate_regularisation_gradient(const Vector& spike_counts, int n_steps, double coeff,

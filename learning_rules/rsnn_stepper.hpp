@@ -3,8 +3,9 @@
 // recurrent spikes are gathered into an index list, so a step costs O(active x N).
 #pragma once
 
-#include "learning_rules/rsnn.hpp"
-#include "learning_rules/task.hpp"
+#include "common/readout_loss.hpp"
+#include "common/rsnn.hpp"
+#include "common/task.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -76,23 +77,6 @@ private:
     Vector v_, a_, z_, z_prev_, psi_, y_, current_, syn_, y_syn_;
     std::vector<int> refractory_left_;
     std::vector<int> active_, active_prev_;
-};
-
-// The readout loss of one sample: mean cross-entropy of softmax(y_t) over the readout
-// window. `error` receives dLoss/dy_t for this step (zero outside the window).
-class ReadoutLoss {
-public:
-    ReadoutLoss(const TaskInfo& info, int label);
-    // Returns true when step t is in the readout window (error is then written).
-    bool step(int t, const Vector& y, Vector& error);
-    double loss() const { return loss_; }
-    int prediction() const;  // argmax of the readout summed over the window
-
-private:
-    int begin_, end_, label_;
-    double weight_;
-    double loss_ = 0;
-    Vector y_sum_;
 };
 
 // Firing-rate regularisation: E = c/2 sum_j (f_j - f0)^2 with f_j the sample's mean spikes

@@ -17,7 +17,7 @@
 // warm-started re-solve with the rounded synapses fixed.
 #pragma once
 
-#include "learning_rules/rsnn.hpp"
+#include "common/rsnn.hpp"
 
 #include <cstdint>
 #include <string>

@@ -381,6 +381,14 @@ EvalResult evaluate_weights(const RsnnParams& params, const RsnnWeights& weights
     return trainer.evaluate(task, split, max_samples);
 }
 
+Checkpoint initial_qr_checkpoint(const RsnnParams& params, const ConstraintSpec& constraint, uint64_t seed) {
+    TrainOptions o;
+    o.rule = "eprop";
+    o.method = "qr";
+    o.constraint = constraint;
+    return Trainer(params, o, seed).deployable_checkpoint();
+}
+
 Checkpoint prune_and_round_checkpoint(const Checkpoint& checkpoint, const ConstraintSpec& spec) {
     Checkpoint out = checkpoint;
     CheckpointConstraint levels;

@@ -2,10 +2,11 @@
 // or e-prop, Adam or SGD. Deterministic for a given seed and thread count.
 #pragma once
 
-#include "learning_rules/checkpoint.hpp"
-#include "learning_rules/constraint_spec.hpp"
-#include "learning_rules/rsnn.hpp"
-#include "learning_rules/task.hpp"
+#include "common/checkpoint.hpp"
+#include "common/constraint_spec.hpp"
+#include "common/epoch_progress.hpp"
+#include "common/rsnn.hpp"
+#include "common/task.hpp"
 
 #include <cmath>
 #include <functional>
@@ -34,18 +35,6 @@ struct TrainOptions {
     double deepr_l1 = 1e-5;
     double deepr_temperature = 1e-12;
 };
-
-// Progress of a running epoch, for the CLI's display.
-struct Progress {
-    int epoch = 0;          // 1-based
-    int epochs = 0;
-    int samples_done = 0;
-    int samples_total = 0;
-    double samples_per_s = 0;
-    double running_accuracy = 0;  // over the samples of this epoch so far
-    double running_loss = NAN;     // NAN: not measured
-};
-using ProgressCallback = std::function<void(const Progress&)>;
 
 struct EpochResult {
     int epoch = 0;
@@ -109,6 +98,12 @@ private:
 // baseline: levels from the largest K weights per row, nearest level, top K entries), with
 // the levels in extra.constraint so the tile can run it. Recurrent self-connections go.
 Checkpoint prune_and_round_checkpoint(const Checkpoint& checkpoint, const ConstraintSpec& spec);
+
+// The network a Quantized Rewiring e-prop run under `constraint` starts from for this seed
+// (the same weights Trainer(params, {rule eprop, method qr}, seed) holds before its first
+// update), as a deployable checkpoint: what on-chip training from scratch loads, so the chip
+// and the float trainer start from one network.
+Checkpoint initial_qr_checkpoint(const RsnnParams& params, const ConstraintSpec& constraint, uint64_t seed);
 
 EvalResult evaluate_weights(const RsnnParams& params, const RsnnWeights& weights, const Task& task, Split split,
                             int max_samples = -1, int threads = 1);

@@ -1,7 +1,7 @@
 #include "nir/nir_file.hpp"
 
-#include "learning_rules/atomic_file.hpp"
-#include "learning_rules/bounded_input.hpp"
+#include "common/atomic_file.hpp"
+#include "common/bounded_input.hpp"
 
 #include <H5Cpp.h>
 

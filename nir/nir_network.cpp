@@ -1,6 +1,6 @@
 #include "nir/nir_network.hpp"
 
-#include "learning_rules/bounded_input.hpp"
+#include "common/bounded_input.hpp"
 
 #include <algorithm>
 #include <cmath>

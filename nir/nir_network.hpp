@@ -17,7 +17,7 @@
 // are; import reads exactly that r as gain 1, so export -> import is bit-exact.
 #pragma once
 
-#include "learning_rules/checkpoint.hpp"
+#include "common/checkpoint.hpp"
 #include "nir/nir_graph.hpp"
 
 #include <string>

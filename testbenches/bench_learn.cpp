@@ -6,7 +6,9 @@
 // Not a test: a measurement. Goals: ISS >= 25 % of native; native >= 30 % of float.
 //
 //   bench_learn [--hw PRESET|FILE] [--train N] [--test N] [--epochs E] [--set TABLE.KEY=VALUE]...
+#include "hw_models/checkpoint_loader.hpp"
 #include "hw_models/onchip_training.hpp"
+#include "learning_rules/trainer.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -58,7 +60,7 @@ int run(int argc, char** argv) {
     p.n_out = task->info().n_classes;
     const uint64_t seed = 1;
 
-    const TileNetwork net = initial_tile_network(hw, p, seed);
+    const TileNetwork net = network_from_checkpoint(initial_qr_checkpoint(p, hw.constraint(), seed), hw);
     // Both chips are built before the first sc_start (SystemC elaborates once).
     HwConfig hw_iss = hw, hw_native = hw;
     hw_iss.learn.core = "iss";
@@ -95,7 +97,7 @@ int run(int argc, char** argv) {
         fo.rule = "eprop";
         fo.feedback = hw.learn.feedback;
         fo.method = "qr";
-        fo.constraint = tile_constraint(hw);
+        fo.constraint = hw.constraint();
         fo.batch_size = hw.learn.batch;
         Trainer trainer(p, fo, seed);
         const EpochResult r = trainer.train_epoch(*task);

@@ -3,9 +3,9 @@
 // printed side by side. Not a test: a measurement.
 //
 //   bench_tile [--hw PRESET|FILE] [--samples N] [--fanin K] [--repeat R]
+#include "common/task.hpp"
 #include "hw_models/chip.hpp"
 #include "hw_models/reference_loop.hpp"
-#include "learning_rules/task.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -5,10 +5,12 @@
 #pragma once
 
 #include "firmware/quantized_rewiring.hpp"
+#include "hw_models/checkpoint_loader.hpp"
 #include "hw_models/chip.hpp"
 #include "hw_models/onchip_training.hpp"
 #include "learning_rules/gradients.hpp"
 #include "learning_rules/optimizer.hpp"
+#include "learning_rules/trainer.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -40,7 +42,7 @@ struct Setup {
         p.n_rec = 128;
         p.n_alif = n_alif;
         p.n_out = task->info().n_classes;
-        net = initial_tile_network(hw, p, 3);
+        net = network_from_checkpoint(initial_qr_checkpoint(p, hw.constraint(), 3), hw);
     }
 };
 

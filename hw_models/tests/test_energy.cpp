@@ -1,11 +1,11 @@
 // Energy tables: formulas and their units, prices bound to a hw config against sums done by
 // hand, every bad table one error naming the key, and the sourcing rule (every shipped
 // table's figures cite a primary reference; a figure that does not is named).
+#include "common/bounded_input.hpp"
 #include "hw_models/energy.hpp"
 #include "hw_models/energy_sources.hpp"
 #include "hw_models/hw_config.hpp"
 #include "hw_models/tests/test_support.hpp"
-#include "learning_rules/bounded_input.hpp"
 
 #include <catch2/catch.hpp>
 

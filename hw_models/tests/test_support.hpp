@@ -1,8 +1,8 @@
 // Shared helpers of the hw_models tests: preset text with edits, the fmnist-rows task.
 #pragma once
 
+#include "common/task.hpp"
 #include "hw_models/hw_config.hpp"
-#include "learning_rules/task.hpp"
 
 #include <fstream>
 #include <sstream>

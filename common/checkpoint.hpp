@@ -10,8 +10,8 @@
 // Doubles are written in shortest round-trip form, so load(save(x)) == x to the bit.
 #pragma once
 
-#include "learning_rules/constraint_spec.hpp"
-#include "learning_rules/rsnn.hpp"
+#include "common/constraint_spec.hpp"
+#include "common/rsnn.hpp"
 
 #include <nlohmann/json.hpp>
 #include <string>

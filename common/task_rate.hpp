@@ -10,7 +10,7 @@
 // The readout window [readout_begin, steps) starts after the network's pipeline delay.
 #pragma once
 
-#include "learning_rules/task.hpp"
+#include "common/task.hpp"
 
 #include <memory>
 

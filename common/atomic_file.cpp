@@ -1,4 +1,4 @@
-#include "learning_rules/atomic_file.hpp"
+#include "common/atomic_file.hpp"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,6 +1,6 @@
-#include "learning_rules/task_rate.hpp"
+#include "common/task_rate.hpp"
 
-#include "learning_rules/idx.hpp"
+#include "common/idx.hpp"
 
 #include <stdexcept>
 #include <string>

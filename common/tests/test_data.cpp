@@ -1,8 +1,8 @@
 // Data layer: IDX reader, Fashion-MNIST encoders, cue-accumulation generator.
 // Expected numbers are computed by hand (synthetic files) or independently with
 // python3 + gzip + numpy (real dataset), never by the code under test.
-#include "learning_rules/idx.hpp"
-#include "learning_rules/task.hpp"
+#include "common/idx.hpp"
+#include "common/task.hpp"
 
 #include <unistd.h>
 #include <zlib.h>

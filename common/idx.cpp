@@ -1,6 +1,6 @@
-#include "learning_rules/idx.hpp"
+#include "common/idx.hpp"
 
-#include "learning_rules/bounded_input.hpp"
+#include "common/bounded_input.hpp"
 
 #include <zlib.h>
 

@@ -1,9 +1,9 @@
 // The three tasks of task.hpp. Datasets are kept as uint8 images; spikes are made on
 // demand in encode(), from integer arithmetic only, so every layer that encodes the same
 // (split, index) sees bit-identical input on any platform.
-#include "learning_rules/idx.hpp"
-#include "learning_rules/task.hpp"
-#include "learning_rules/task_rate.hpp"
+#include "common/idx.hpp"
+#include "common/task.hpp"
+#include "common/task_rate.hpp"
 
 #include <cmath>
 #include <cstdint>

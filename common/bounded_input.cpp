@@ -1,4 +1,4 @@
-#include "learning_rules/bounded_input.hpp"
+#include "common/bounded_input.hpp"
 
 #include <cerrno>
 #include <cstdio>

@@ -1,7 +1,7 @@
-#include "learning_rules/checkpoint.hpp"
+#include "common/checkpoint.hpp"
 
-#include "learning_rules/atomic_file.hpp"
-#include "learning_rules/bounded_input.hpp"
+#include "common/atomic_file.hpp"
+#include "common/bounded_input.hpp"
 
 #include <cmath>
 #include <limits>

@@ -1,5 +1,5 @@
-#include "learning_rules/atomic_file.hpp"
-#include "learning_rules/checkpoint.hpp"
+#include "common/atomic_file.hpp"
+#include "common/checkpoint.hpp"
 
 #include <catch2/catch.hpp>
 
