@@ -1,14 +1,15 @@
-// The plain C++ fixed-point reference: the same network as the tile, the same firmware
-// arithmetic (fw::neuron_step, fw::readout_step, LFSR layout), but a direct loop with no
-// SystemC, no CAM, no AER and no pipelining: per step, inputs and z_{t-1} drive the
-// recurrent neurons, then z_t drives the readout in the same step. The tile must match it
+// The plain C++ fixed-point reference: the same network as the chip, the same neuron
+// arithmetic (firmware/neuron_core.hpp) and the same per-step schedule (step_schedule.hpp),
+// but one flat population in a direct loop: no SystemC, no CAM or inverted index, no AER
+// packets, no partition over tiles. Each step's input is summed from target lists built
+// straight from the network's entry lists. The chip, on one tile or on a mesh, must match it
 // spike for spike; the benchmark measures both.
 #pragma once
 
 #include "common/task.hpp"
-#include "firmware/lfsr.hpp"
 #include "hw_models/aer.hpp"
 #include "hw_models/network.hpp"
+#include "hw_models/step_schedule.hpp"
 
 #include <cstdint>
 #include <vector>
@@ -17,14 +18,16 @@ namespace qrsim {
 
 class ReferenceLoop {
 public:
-    // `neurons_per_core` and `seed` fix the per-core LFSRs exactly as the tile lays them out.
+    // `neurons_per_core` and `seed` fix the per-core LFSRs as the chip lays them out (global
+    // neuron j on core j / neurons_per_core).
     ReferenceLoop(const TileNetwork& net, int neurons_per_core, uint32_t seed);
 
     struct Result {
         int prediction = -1;
         std::vector<int64_t> readout;  // n_out sums over the window
     };
-    // `spikes` (optional) receives every recurrent spike (step, neuron) in order.
+    // `spikes` (optional) receives every recurrent spike (step, neuron) in order. Throws, as
+    // the chip does, if the sample has events outside the network's address table.
     Result run(const SpikeSample& sample, int readout_begin, std::vector<SpikeEvent>* spikes = nullptr);
 
     uint64_t synaptic_events() const { return sops_; }
@@ -35,15 +38,10 @@ private:
         int32_t weight;
     };
     TileNetwork net_;
-    int npc_;
-    std::vector<uint32_t> offsets_;  // by address: targets in the recurrent population
+    StepSchedule neurons_;
+    std::vector<uint32_t> offsets_;  // by address: the neurons (hidden and readout) it reaches
     std::vector<Target> targets_;
-    std::vector<uint32_t> out_offsets_;  // by recurrent neuron: targets among readout units
-    std::vector<Target> out_targets_;
-    std::vector<fw::NeuronState> state_;
-    std::vector<int32_t> y_, input_, out_input_;
-    std::vector<fw::Lfsr32> lfsr_hidden_, lfsr_readout_;
-    std::vector<int> spiked_, spiked_prev_;
+    std::vector<int> spiked_, spiked_before_;
     uint64_t sops_ = 0;
 };
 

@@ -20,25 +20,11 @@ Tile::Tile(const sc_core::sc_module_name& name, const HwConfig& hw, int index)
       dt_(static_cast<double>(hw.step_ns), SC_NS),
       fanin_(hw.entry_layout(), hw.neurons_per_tile(), hw.fanin, hw.neurons_per_core, index * hw.neurons_per_tile()),
       global_(slots_, -1),
-      role_(slots_, NeuronRole::unused),
-      config_(slots_),
-      state_(slots_),
-      bias_(slots_, 0),
-      y_sum_(slots_, 0),
-      y_window_(slots_),
-      acc_(slots_, 0),
+      neurons_(slots_, hw.neurons_per_core, hw.seed, index * hw.cores),
       hidden_per_core_(hw.cores, 0),
       readout_per_core_(hw.cores, 0),
       work_(hw.cores) {
     aer_in.register_b_transport(this, &Tile::b_transport);
-    for (int c = 0; c < hw.cores; ++c) {
-        const uint32_t global_core = static_cast<uint32_t>(index * hw.cores + c);
-        fw::Lfsr32 h, r;
-        h.seed(fw::lfsr_seed(hw.seed, 2 * global_core));
-        r.seed(fw::lfsr_seed(hw.seed, 2 * global_core + 1));
-        lfsr_hidden_.push_back(h);
-        lfsr_readout_.push_back(r);
-    }
     payload_.set_command(tlm::TLM_WRITE_COMMAND);
     payload_.set_data_ptr(reinterpret_cast<unsigned char*>(&out_));
     payload_.set_data_length(sizeof(AerPacket));
@@ -63,9 +49,7 @@ void Tile::place(int slot, int global_neuron, NeuronRole role, const fw::NeuronC
                                  " reads weight LUT " + std::to_string(lut_group) + ", synapse.lut_groups = " +
                                  std::to_string(hw_.lut_groups));
     global_[slot] = global_neuron;
-    role_[slot] = role;
-    config_[slot] = config;
-    bias_[slot] = bias;
+    neurons_.place(slot, role, config, bias);
     fanin_.set_group(slot, lut_group);
     rebuild_counts();
 }
@@ -88,13 +72,13 @@ void Tile::set_lut(int group, const GroupLut& lut) {
 }
 
 void Tile::write_bias(int slot, int32_t value) {
-    if (slot < 0 || slot >= slots_ || role_[slot] != NeuronRole::readout)
+    if (slot < 0 || slot >= slots_ || neurons_.role(slot) != NeuronRole::readout)
         throw std::runtime_error("tile " + std::to_string(index_) + ": bias write to slot " + std::to_string(slot) +
                                  ", which is not a readout unit");
     if (!fw::fits_signed(value, hw_.membrane_bits))
         throw std::runtime_error("tile " + std::to_string(index_) + ": bias " + std::to_string(value) +
                                  " does not fit neuron.membrane_bits = " + std::to_string(hw_.membrane_bits));
-    bias_[slot] = value;
+    neurons_.set_bias(slot, value);
 }
 
 void Tile::set_address_space(int n_in, int n_addresses) {
@@ -103,41 +87,34 @@ void Tile::set_address_space(int n_in, int n_addresses) {
 }
 
 void Tile::rebuild_counts() {
-    hidden_slots_.clear();
-    readout_slots_.clear();
     hidden_per_core_.assign(hw_.cores, 0);
     readout_per_core_.assign(hw_.cores, 0);
     hidden_draws_ = readout_draws_ = 0;
     hidden_state_bits_ = readout_state_bits_ = readout_read_extra_ = hidden_read_extra_ = 0;
-    for (int s = 0; s < slots_; ++s) {
-        const fw::NeuronConfig& c = config_[s];
-        if (role_[s] == NeuronRole::hidden) {
-            hidden_slots_.push_back(s);
-            ++hidden_per_core_[s / hw_.neurons_per_core];
-            hidden_draws_ += fw::draws_per_step(c);
-            // v, (a), refractory counter and the spike bit are read and written each step.
-            hidden_state_bits_ += c.v_bits + (c.adaptive ? c.a_bits : 0) + refractory_bits(c.refractory) + 1;
-            if (bias_[s] != 0) hidden_read_extra_ += c.v_bits;  // a used bias register
-        } else if (role_[s] == NeuronRole::readout) {
-            readout_slots_.push_back(s);
-            ++readout_per_core_[s / hw_.neurons_per_core];
-            readout_draws_ += fw::readout_draws_per_step(c);
-            readout_state_bits_ += c.v_bits;
-            readout_read_extra_ += c.v_bits;  // the bias register
-        }
+    for (int s : neurons_.hidden_slots()) {
+        const fw::NeuronConfig& c = neurons_.config(s);
+        ++hidden_per_core_[s / hw_.neurons_per_core];
+        hidden_draws_ += fw::draws_per_step(c);
+        // v, (a), refractory counter and the spike bit are read and written each step.
+        hidden_state_bits_ += c.v_bits + (c.adaptive ? c.a_bits : 0) + refractory_bits(c.refractory) + 1;
+        if (neurons_.bias(s) != 0) hidden_read_extra_ += c.v_bits;  // a used bias register
+    }
+    for (int s : neurons_.readout_slots()) {
+        const fw::NeuronConfig& c = neurons_.config(s);
+        ++readout_per_core_[s / hw_.neurons_per_core];
+        readout_draws_ += fw::readout_draws_per_step(c);
+        readout_state_bits_ += c.v_bits;
+        readout_read_extra_ += c.v_bits;  // the bias register
     }
 }
 
 void Tile::begin_sample(int n_steps, int readout_begin) {
-    for (fw::NeuronState& s : state_) s = fw::NeuronState{};
-    std::fill(y_sum_.begin(), y_sum_.end(), 0);
-    for (std::vector<int32_t>& w : y_window_) w.clear();
+    neurons_.begin_sample(n_steps, readout_begin);
     inbox_[0].clear();
     inbox_[1].clear();
     outside_.clear();
     step_ = 0;
     n_steps_ = n_steps;
-    readout_begin_ = readout_begin;
     sample_start_ = sc_core::sc_time_stamp();
     step_compute_s_.clear();
     step_learn_s_.clear();
@@ -146,13 +123,13 @@ void Tile::begin_sample(int n_steps, int readout_begin) {
 
 std::vector<std::pair<int, int64_t>> Tile::readout_sums() const {
     std::vector<std::pair<int, int64_t>> out;
-    for (int s : readout_slots_) out.emplace_back(global_[s], y_sum_[s]);
+    for (int s : neurons_.readout_slots()) out.emplace_back(global_[s], neurons_.readout_sum(s));
     return out;
 }
 
 std::vector<std::pair<int, std::vector<int32_t>>> Tile::readout_window() const {
     std::vector<std::pair<int, std::vector<int32_t>>> out;
-    for (int s : readout_slots_) out.emplace_back(global_[s], y_window_[s]);
+    for (int s : neurons_.readout_slots()) out.emplace_back(global_[s], neurons_.readout_window(s));
     return out;
 }
 
@@ -165,7 +142,7 @@ void Tile::trace(sc_core::sc_trace_file* tf, const std::vector<int>& global_neur
     for (size_t i = 0; i < traced_slots_.size(); ++i) {
         const std::string n = "neuron" + std::to_string(global_[traced_slots_[i]]);
         sc_core::sc_trace(tf, trace_v_[i], n + "_v");
-        if (role_[traced_slots_[i]] == NeuronRole::hidden) sc_core::sc_trace(tf, trace_z_[i], n + "_z");
+        if (neurons_.role(traced_slots_[i]) == NeuronRole::hidden) sc_core::sc_trace(tf, trace_z_[i], n + "_z");
     }
 }
 
@@ -208,7 +185,7 @@ void Tile::step() {
 
     // Synaptic input: every event is matched against the CAMs (inverted index), the
     // matched entries' weights come from the LUT and add into 32-bit accumulators.
-    std::fill(acc_.begin(), acc_.end(), 0);
+    int32_t* acc = neurons_.clear_input();
     std::fill(work_.begin(), work_.end(), CoreWork{});
     const uint32_t* off = fanin_.offsets();
     const IndexTarget* tg = fanin_.targets();
@@ -216,7 +193,6 @@ void Tile::step() {
     const uint32_t* core_sops = fanin_.core_sops();
     const int cores = hw_.cores;
     const int32_t* lut = lut_.data();
-    int32_t* acc = acc_.data();
     const uint32_t n_addr = static_cast<uint32_t>(fanin_.n_addresses());
     uint64_t sops = 0, cams = 0;
     for (uint32_t a : in) {
@@ -242,36 +218,25 @@ void Tile::step() {
 
     out_.addresses.clear();
     out_.step = t + 1;
-    if (t < n_steps_) {
-        for (int s : hidden_slots_) {
-            const int core = s / hw_.neurons_per_core;
-            if (fw::neuron_step(config_[s], state_[s], acc[s], bias_[s], lfsr_hidden_[core])) {
-                out_.addresses.push_back(static_cast<uint32_t>(n_in_ + global_[s]));
-                ++work_[core].spikes;
-                if (record_) spikes_.push_back(SpikeEvent{t, global_[s]});
-            }
-        }
+    const StepSchedule::Phases ran = neurons_.step(
+        t,
+        [&](int s) {
+            out_.addresses.push_back(static_cast<uint32_t>(n_in_ + global_[s]));
+            ++work_[s / hw_.neurons_per_core].spikes;
+            if (record_) spikes_.push_back(SpikeEvent{t, global_[s]});
+        },
+        learning_);
+    if (ran.hidden) {
         for (int c = 0; c < cores; ++c) work_[c].updates += hidden_per_core_[c];
-        counters_[Action::neuron_update] += hidden_slots_.size();
+        counters_[Action::neuron_update] += neurons_.hidden_slots().size();
         counters_[Action::lfsr_draw] += hidden_draws_;
         counters_[Action::state_read_bits] += hidden_state_bits_ + hidden_read_extra_;
         counters_[Action::state_write_bits] += hidden_state_bits_;
         counters_[Action::spike_out] += out_.addresses.size();
     }
-    if (t >= 1) {
-        const bool in_window = t - 1 >= readout_begin_;
-        for (int s : readout_slots_) {
-            const int core = s / hw_.neurons_per_core;
-            int32_t y = state_[s].v;
-            fw::readout_step(config_[s], y, acc[s], bias_[s], lfsr_readout_[core]);
-            state_[s].v = y;
-            if (in_window) {
-                y_sum_[s] += y;
-                y_window_[s].push_back(y);
-            }
-        }
+    if (ran.readout) {
         for (int c = 0; c < cores; ++c) work_[c].updates += readout_per_core_[c];
-        counters_[Action::neuron_update] += readout_slots_.size();
+        counters_[Action::neuron_update] += neurons_.readout_slots().size();
         counters_[Action::lfsr_draw] += readout_draws_;
         counters_[Action::state_read_bits] += readout_state_bits_ + readout_read_extra_;
         counters_[Action::state_write_bits] += readout_state_bits_;
@@ -279,15 +244,11 @@ void Tile::step() {
     double busy = 0;
     for (const CoreWork& w : work_) busy = std::max(busy, core_busy_s(w, latencies_));
     step_compute_s_.push_back(busy);
-    if (learning_) {
-        if (t >= 1) learning_->signal_step(t - 1);
-        if (t < n_steps_) learning_->trace_step(t);
-        learn_busy_ = sc_time(static_cast<double>(learning_->end_step()), sc_core::SC_PS);
-    }
+    if (learning_) learn_busy_ = sc_time(static_cast<double>(learning_->end_step()), sc_core::SC_PS);
     step_learn_s_.push_back(learn_busy_.to_seconds());
     for (size_t i = 0; i < traced_slots_.size(); ++i) {
-        trace_v_[i] = state_[traced_slots_[i]].v;
-        trace_z_[i] = state_[traced_slots_[i]].z != 0;
+        trace_v_[i] = neurons_.state(traced_slots_[i]).v;
+        trace_z_[i] = neurons_.state(traced_slots_[i]).z != 0;
     }
     if (!out_.addresses.empty()) {
         sc_time delay = sc_core::SC_ZERO_TIME;

@@ -4,19 +4,14 @@
 // Timing. The tile advances a whole timestep in ONE activation of its SC_THREAD, at
 // sample_start + t dt + dt/2 for t = 0 .. T (T = n_steps; the last one is a drain step):
 //  - the packet it integrates holds the inputs x_t (injected at t dt + dt/4) and the
-//    recurrent spikes z_{t-1} (emitted by some tile at the previous activation);
-//  - recurrent neurons compute step t (t < T); readout units compute y_{t-1} (t >= 1):
-//    the readout runs one step behind as a pipeline stage, so y equals the float model's
-//    y_t = kappa y_{t-1} + W_out z_t + b without a same-step round trip through the mesh;
+//    recurrent spikes z_{t-1} (emitted by some tile at the previous activation), matched
+//    against the CAMs through their inverted index;
+//  - then the neurons run step t of the schedule in hw_models/step_schedule.hpp (hidden
+//    neurons, the readout one step behind as a pipeline stage, the learning hooks);
 //  - its spikes leave as one packet tagged t+1 through the router; a packet that would
 //    arrive after the activation that needs it is a timing error (hop latency too long).
-// Learning (optional): after each activation the tile hands the learning engine the
-// boundaries it reached, signal_step(t-1) (y_{t-1} is now known) then trace_step(t); the
-// engine reaches the tile's memories only through TileAccess (its HAL counts every bit).
-// The learning core's cycles for them advance SystemC time within the step period.
-// Hidden and readout units draw stochastic rounding from separate per-core LFSRs
-// (seeded by global core index), so the draw sequence does not depend on the pipeline
-// or on how the network is split over tiles.
+// The learning engine reaches the tile's memories only through TileAccess (its HAL counts
+// every bit); the learning core's cycles advance SystemC time within the step period.
 #pragma once
 
 #include "hw_models/aer.hpp"
@@ -25,6 +20,7 @@
 #include "hw_models/hw_config.hpp"
 #include "hw_models/learning_engine.hpp"
 #include "hw_models/network.hpp"
+#include "hw_models/step_schedule.hpp"
 #include "hw_models/step_timing.hpp"
 
 #include <systemc>
@@ -37,8 +33,6 @@
 #include <vector>
 
 namespace qrsim {
-
-enum class NeuronRole : uint8_t { unused, hidden, readout };
 
 class Tile : public sc_core::sc_module, public TileAccess {
 public:
@@ -85,10 +79,10 @@ public:
     void attach_learning(LearningEngine* engine) { learning_ = engine; }
     // TileAccess (the tile's side of the learning HAL)
     FaninTable& fanin_table() override { return fanin_; }
-    const fw::NeuronState& neuron_state(int slot) const override { return state_[slot]; }
+    const fw::NeuronState& neuron_state(int slot) const override { return neurons_.state(slot); }
     const std::vector<uint32_t>& step_events() const override { return events_; }
     const std::vector<int32_t>& weight_lut() const override { return lut_; }
-    int32_t bias_of(int slot) const override { return bias_[slot]; }
+    int32_t bias_of(int slot) const override { return neurons_.bias(slot); }
     void write_bias(int slot, int32_t value) override;
 
 private:
@@ -106,16 +100,8 @@ private:
     int n_in_ = 0, n_addresses_ = 0;
 
     std::vector<int> global_;
-    std::vector<NeuronRole> role_;
-    std::vector<fw::NeuronConfig> config_;
-    std::vector<fw::NeuronState> state_;
-    std::vector<int32_t> bias_;
-    std::vector<int64_t> y_sum_;
-    std::vector<std::vector<int32_t>> y_window_;  // by slot: y of each window step
-    std::vector<int32_t> acc_;
-    std::vector<int> hidden_slots_, readout_slots_;
+    StepSchedule neurons_;
     std::vector<uint32_t> hidden_per_core_, readout_per_core_;
-    std::vector<fw::Lfsr32> lfsr_hidden_, lfsr_readout_;
 
     // Per-step constants for bulk counting.
     uint64_t hidden_draws_ = 0, readout_draws_ = 0;
@@ -127,7 +113,7 @@ private:
     sc_core::sc_time learn_busy_;  // the learning core's time at this step boundary
     AerPacket out_;
     tlm::tlm_generic_payload payload_;
-    int step_ = 0, n_steps_ = -1, readout_begin_ = 0;
+    int step_ = 0, n_steps_ = -1;
     sc_core::sc_time sample_start_;
     bool record_ = false;
     std::vector<SpikeEvent> spikes_;

@@ -322,10 +322,11 @@ static void check_constraints_over_run(const std::vector<std::string>& overrides
                                                         : cam_code == code;
                 violations += !allowed;
                 if (!f.valid(s, e)) continue;
+                // Codes and tag widths the table's own write refuses; what it cannot know is
+                // the network: its address range and which addresses a neuron may read.
                 const int32_t a = f.address(s, e);
-                violations += !fw::code_valid(lp.layout.kind, lp.layout.weight_bits, f.code(s, e));
                 violations += a != addr[idx];
-                violations += a < 0 || a >= static_cast<int32_t>(lp.n_addresses());
+                violations += a >= static_cast<int32_t>(lp.n_addresses());
                 violations += s < lp.n_rec ? a == lp.n_in + s : a < lp.n_in;  // no self / readout from recurrent
             }
         }
@@ -419,7 +420,6 @@ static void check_iss_vs_native(std::vector<std::string> overrides, int samples,
     CHECK(ca[Action::sram_read_bits] == cb[Action::sram_read_bits]);
     CHECK(ca[Action::sram_write_bits] == cb[Action::sram_write_bits]);
     CHECK(ca[Action::core_instr] > 0);
-    CHECK(cb[Action::core_instr] == 0);
 }
 
 // Every shipped rule and update mode, presynaptic and per-synapse traces.
