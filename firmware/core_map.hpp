@@ -7,11 +7,14 @@
 //                         .bss and the scratch pool the firmware carves at init
 //   0x3000_0000  MAILBOX  hook number, argument, status, the rule name and LearnParams
 //   0x3000_1000  CAM      the checked fan-in write port (registers below)
-//   0x3000_2000  INFO     read-only registers: event count of this step, end of RAM
+//   0x3000_2000  INFO     read-only registers: event count of this step, end of RAM; and
+//                         the HAL's bounds trap (below)
 //   0x4000_0000  REGIONS  one window per fw::LearnMem: word i of memory m at
 //                         REGION_BASE + m * REGION_STRIDE + 4 i. Every access is
 //                         bounds-checked against the memory's size, counted in bits for
-//                         the energy report and, on writes, checked against its width.
+//                         the energy report and, on writes, checked against its width. An
+//                         index past the window would address the next memory: the HAL
+//                         (firmware/rv32/hal.hpp) reports it to the bounds trap instead.
 // Anything else faults. Words are 32-bit little-endian; accesses outside RAM must be aligned
 // 32-bit loads and stores.
 #pragma once
@@ -30,6 +33,7 @@ constexpr uint32_t info_base = 0x30002000u;
 constexpr uint32_t mmio_size = 0x1000u;
 constexpr uint32_t region_base = 0x40000000u;
 constexpr uint32_t region_stride = 0x00400000u;  // 1 Mi words per learning memory
+constexpr uint32_t region_words = region_stride / 4;
 
 // Mailbox word offsets (bytes). The host writes hook and arg, the firmware status.
 constexpr uint32_t mb_hook = 0x00;
@@ -83,6 +87,13 @@ constexpr uint32_t cam_status = 0x14;
 
 constexpr uint32_t info_event_count = 0x00;
 constexpr uint32_t info_ram_end = 0x04;  // first address past RAM (RAM_BASE + learn.ram_bytes)
+// The bounds trap: the HAL stores the index of an access past memory m's window to
+// bounds_trap_address(m, store); the store faults the core with the memory, the index and
+// the memory's size.
+constexpr uint32_t info_bounds_trap = 0x100;
+constexpr uint32_t bounds_trap_address(uint32_t mem, bool store) {
+    return info_base + info_bounds_trap + 8u * mem + (store ? 4u : 0u);
+}
 
 constexpr uint32_t region_address(uint32_t mem, uint32_t index) { return region_base + mem * region_stride + 4u * index; }
 

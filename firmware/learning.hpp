@@ -2,7 +2,7 @@
 // and the interface every on-chip rule implements. Freestanding C++17, integer only.
 //
 // The firmware never touches tile memory directly: every access goes through the Hal's
-// read / write / write_entry calls. On the tile's core (firmware/rv32/core_main.cpp) they
+// read / write / write_entry calls. On the tile's core (firmware/rv32/hal.hpp) they
 // are loads and stores in the core's memory map; in the native host build they call the
 // learning engine (hw_models/learning_engine.hpp). Either way every word is counted in bits
 // and checked, and the tile checks every fan-in write (a refused write is an error of the

@@ -253,6 +253,18 @@ LearningEngine::LearningEngine(const HwConfig& hw, const fw::LearnParams& params
         ctx_.pool_words = scratch_words_;
         return;
     }
+
+    // The core reaches memory m through a window of region_words words; a larger memory
+    // could not be addressed whole, and its tail would alias the next memory's window.
+    for (uint8_t m = 0; m < fw::lmem_count_; ++m) {
+        const uint32_t words = m == fw::lmem_events ? A : region_size(m);
+        if (words > fw::core_map::region_words)
+            throw std::runtime_error(hw.source + ": learning core memory " + memory_name(m) + " needs " +
+                                     std::to_string(words) + " words, more than the " +
+                                     std::to_string(fw::core_map::region_words) +
+                                     " of its window in the core's address map (firmware/core_map.hpp); use "
+                                     "learn.core = \"native\", fewer neurons or a smaller synapse.fanin");
+    }
     if (image_->ram_bytes + scratch_bytes > static_cast<uint64_t>(hw.learn.ram_bytes))
         throw std::runtime_error(hw.learn.firmware + ": the firmware needs " + std::to_string(image_->ram_bytes) +
                                  " bytes of RAM (stack, data) + " + std::to_string(scratch_bytes) +
@@ -468,10 +480,15 @@ uint64_t LearningEngine::bits_of(uint8_t mem, uint32_t index, uint32_t count) co
     }
 }
 
+std::string LearningEngine::outside_message(bool store, uint32_t mem, uint32_t index) const {
+    return std::string(store ? "store to " : "load from ") + memory_name(static_cast<uint8_t>(std::min<uint32_t>(mem, 255))) +
+           "[" + std::to_string(index) + "], outside its " +
+           std::to_string(mem < fw::lmem_count_ ? region_size(static_cast<uint8_t>(mem)) : 0) + " words";
+}
+
 bool LearningEngine::read_words(uint8_t mem, uint32_t index, uint32_t count, int32_t* dst, std::string& error) {
     if (mem >= fw::lmem_count_ || uint64_t{index} + count > region_size(mem)) {
-        error = std::string("load from ") + memory_name(mem) + "[" + std::to_string(index) + "], outside its " +
-                std::to_string(region_size(mem)) + " words";
+        error = outside_message(false, mem, index);
         return false;
     }
     counters_[Action::sram_read_bits] += bits_of(mem, index, count);
@@ -510,8 +527,7 @@ bool LearningEngine::read_words(uint8_t mem, uint32_t index, uint32_t count, int
 
 bool LearningEngine::write_words(uint8_t mem, uint32_t index, uint32_t count, const int32_t* src, std::string& error) {
     if (mem >= fw::lmem_count_ || uint64_t{index} + count > region_size(mem)) {
-        error = std::string("store to ") + memory_name(mem) + "[" + std::to_string(index) + "], outside its " +
-                std::to_string(region_size(mem)) + " words";
+        error = outside_message(true, mem, index);
         return false;
     }
     if (mem < fw::lmem_pre && mem != fw::lmem_bias) {
@@ -665,6 +681,10 @@ bool LearningEngine::store(uint32_t address, uint32_t value, std::string& error)
         }
         mailbox_[off / 4] = value;
         return true;
+    }
+    if (const uint32_t trap = address - map::bounds_trap_address(0, false); trap < 8u * fw::lmem_count_) {
+        error = outside_message(trap % 8 != 0, trap / 8, value);
+        return false;
     }
     if (address - map::cam_base < map::mmio_size) {
         const uint32_t r = (address - map::cam_base) / 4;

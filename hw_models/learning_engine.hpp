@@ -158,6 +158,8 @@ private:
     void throw_if_error() const;
     void fail(const std::string& what);
     uint32_t region_size(uint8_t mem) const;
+    // "store to pre_traces[9000], outside its 832 words": every refused access says this.
+    std::string outside_message(bool store, uint32_t mem, uint32_t index) const;
     // The one path of every firmware access to a tile or learning memory (both cores).
     bool read_words(uint8_t mem, uint32_t index, uint32_t count, int32_t* dst, std::string& error);
     bool write_words(uint8_t mem, uint32_t index, uint32_t count, const int32_t* src, std::string& error);

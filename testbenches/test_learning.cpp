@@ -456,25 +456,35 @@ TEST_CASE("constraints hold after every on-chip update: adam (the default)", "[l
 // Firmware faults stop the run with one line naming the hook, the fault, the pc and the
 // function (images built from hw_models/tests/rv32/faulty_firmware.cpp). One process each:
 // SystemC elaborates once.
-static void check_firmware_fault(int fault, const char* expect) {
+// The one-line error a fault image stops the run with ("" if it ran without one), and the
+// learning parameters of the run (for the memory sizes the error names).
+static std::string firmware_fault(int fault, fw::LearnParams* params = nullptr) {
     Setup su({"learn.firmware=" + std::string(QRSIM_FAULTY_FIRMWARE_DIR) + "/faulty_firmware_" + std::to_string(fault) +
                   ".elf",
               "learn.hook_budget=1000000"},
              2, 1);
     Chip chip(su.hw, su.net, "faulty");
-    chip.enable_learning(make_learn_params(su.hw, su.net, su.p, su.task->info()));
+    const LearningEngine& engine = chip.enable_learning(make_learn_params(su.hw, su.net, su.p, su.task->info()));
+    if (params) *params = engine.params();
     SpikeSample sample;
     su.task->encode(Split::train, 0, sample);
+    std::string what;
     try {
         chip.run_sample(sample, su.task->info().readout_begin);
-        FAIL("the faulty firmware ran without an error");
     } catch (const std::exception& e) {
-        const std::string what = e.what();
-        std::printf("fault %d: %s\n", fault, what.c_str());
-        CHECK_THAT(what, Catch::StartsWith("firmware core fault in hook trace_step: ") && Catch::Contains(expect) &&
-                             Catch::Contains("at pc 0x") && Catch::Contains("in qrsim_dispatch"));
-        CHECK(what.find('\n') == std::string::npos);
+        what = e.what();
     }
+    std::printf("fault %d: %s\n", fault, what.empty() ? "(none)" : what.c_str());
+    return what;
+}
+
+static void check_firmware_fault(int fault, const std::string& expect) {
+    const std::string what = firmware_fault(fault);
+    CHECK_THAT(what, Catch::StartsWith("firmware core fault in hook trace_step: "));
+    CHECK_THAT(what, Catch::Contains(expect));
+    CHECK_THAT(what, Catch::Contains("at pc 0x"));
+    CHECK_THAT(what, Catch::Contains("in qrsim_dispatch"));
+    CHECK(what.find('\n') == std::string::npos);
 }
 
 TEST_CASE("firmware fault: a value too wide for its memory", "[learning][faults]") {
@@ -488,6 +498,24 @@ TEST_CASE("firmware fault: a store outside the memory map", "[learning][faults]"
 }
 TEST_CASE("firmware fault: a store to the read-only CAM window", "[learning][faults]") {
     check_firmware_fault(4, "store to read-only tile memory cam");
+}
+// Through the core's HAL (firmware/rv32/hal.hpp), as a rule reaches its memories: one word
+// past pre_traces' window is post_traces' first word in the address map, which the tile
+// alone would take as a legal store.
+TEST_CASE("firmware fault: a learning-memory store past its window is refused", "[learning][faults]") {
+    fw::LearnParams lp;
+    const std::string what = firmware_fault(5, &lp);
+    const uint32_t pre_words = 2 * lp.n_addresses() + lp.n_rec;  // eps, epsbar, zbar
+    CHECK_THAT(what, Catch::StartsWith("firmware core fault in hook trace_step: "));
+    CHECK_THAT(what, Catch::Contains("store to pre_traces[1048576], outside its " + std::to_string(pre_words) + " words"));
+    CHECK_THAT(what, Catch::Contains("at pc 0x"));
+}
+TEST_CASE("firmware fault: a learning-memory load inside its window but past its end is refused", "[learning][faults]") {
+    fw::LearnParams lp;
+    const std::string what = firmware_fault(6, &lp);
+    const uint32_t pre_words = 2 * lp.n_addresses() + lp.n_rec;
+    CHECK_THAT(what, Catch::StartsWith("firmware core fault in hook trace_step: "));
+    CHECK_THAT(what, Catch::Contains("load from pre_traces[1048575], outside its " + std::to_string(pre_words) + " words"));
 }
 
 // Two stores of the hidden parameters: h and the address as a shadow copy in learning

@@ -1,9 +1,11 @@
-// The learning core's side of the tile (built only for rv32imc): the HAL over the core's
-// memory map (firmware/core_map.hpp) and the hook dispatcher the tile starts through the
-// mailbox. A rule's code is the same as in the native host build; only this file differs.
+// The learning core's side of the tile (built only for rv32imc): the hook dispatcher the tile
+// starts through the mailbox, handing the rules the HAL over the core's memory map
+// (firmware/rv32/hal.hpp). A rule's code is the same as in the native host build; only this
+// file and the HAL differ.
 #include "firmware/core_map.hpp"
 #include "firmware/learning.hpp"
 #include "firmware/rule.hpp"
+#include "firmware/rv32/hal.hpp"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -15,34 +17,8 @@ namespace {
 using namespace qrsim::fw;
 namespace map = qrsim::fw::core_map;
 
-inline volatile uint32_t& reg(uint32_t address) { return *reinterpret_cast<volatile uint32_t*>(address); }
-inline volatile int32_t* region(uint8_t mem, uint32_t index) {
-    return reinterpret_cast<volatile int32_t*>(map::region_address(mem, index));
-}
-
-void hal_read(void*, uint8_t mem, uint32_t index, uint32_t count, int32_t* dst) {
-    volatile int32_t* src = region(mem, index);
-    for (uint32_t i = 0; i < count; ++i) dst[i] = src[i];
-}
-void hal_write(void*, uint8_t mem, uint32_t index, uint32_t count, const int32_t* src) {
-    volatile int32_t* dst = region(mem, index);
-    for (uint32_t i = 0; i < count; ++i) dst[i] = src[i];
-}
-int cam_command(uint32_t slot, uint32_t entry, int32_t address, int32_t code, uint32_t command) {
-    reg(map::cam_base + map::cam_slot) = slot;
-    reg(map::cam_base + map::cam_entry) = entry;
-    reg(map::cam_base + map::cam_address) = static_cast<uint32_t>(address);
-    reg(map::cam_base + map::cam_code) = static_cast<uint32_t>(code);
-    reg(map::cam_base + map::cam_command) = command;
-    return static_cast<int>(reg(map::cam_base + map::cam_status));
-}
-int hal_write_entry(void*, uint32_t slot, uint32_t entry, int32_t address, int32_t code) {
-    return cam_command(slot, entry, address, code, 1);
-}
-int hal_clear_entry(void*, uint32_t slot, uint32_t entry, int32_t address) { return cam_command(slot, entry, address, 0, 2); }
-uint32_t hal_event_count(void*) { return reg(map::info_base + map::info_event_count); }
-
-const Hal kHal = {nullptr, &hal_read, &hal_write, &hal_write_entry, &hal_clear_entry, &hal_event_count};
+using rv32::kHal;
+using rv32::reg;
 
 LearnParams g_params;
 LearnContext g_ctx;

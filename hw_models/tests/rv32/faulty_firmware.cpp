@@ -3,6 +3,7 @@
 // pc and the function (testbenches/test_learning.cpp, "firmware faults").
 #include "firmware/core_map.hpp"
 #include "firmware/rule.hpp"
+#include "firmware/rv32/hal.hpp"
 
 #include <stdint.h>
 
@@ -31,6 +32,12 @@ extern "C" void qrsim_dispatch() {
         reg(0x50000000u) = 1;
 #elif FAULT == 4  // a store into the CAM's read-only window
         reg(map::region_address(0, 5)) = 1;
+#elif FAULT == 5  // through the HAL, a store one word past pre_traces' window (post_traces' first word)
+        const int32_t zero = 0;
+        qrsim::fw::rv32::hal_write(nullptr, qrsim::fw::lmem_pre, map::region_words, 1, &zero);
+#elif FAULT == 6  // through the HAL, a load of the last word of pre_traces' window, past its end
+        int32_t word = 0;
+        qrsim::fw::rv32::hal_read(nullptr, qrsim::fw::lmem_pre, map::region_words - 1, 1, &word);
 #endif
     }
     reg(map::mailbox_base + map::mb_status) = map::status_ok;
