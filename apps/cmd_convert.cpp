@@ -196,14 +196,20 @@ SnnScore score_snn(const Checkpoint& cp, const Task& task, const std::vector<int
     return s;
 }
 
-void run_convert(const ConvertCommand& cmd) {
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen, also in a log
-    const auto start = std::chrono::steady_clock::now();
-    // Every flag is parsed and every path checked before the first image is read.
-    const PruneSpec prune = parse_prune(cmd.prune_to);
-    const std::vector<int> latency_sweep = parse_latency_sweep(cmd.latency_sweep);
+// The flags that need parsing beyond CLI11's checks, parsed before any work.
+struct ParsedConvertFlags {
+    PruneSpec prune;
+    std::vector<int> latency_sweep;
+};
+
+ParsedConvertFlags parse_convert_flags(const ConvertCommand& cmd) {
+    ParsedConvertFlags f{parse_prune(cmd.prune_to), parse_latency_sweep(cmd.latency_sweep)};
     for (const auto& [flag, n] : {std::pair{"--train-samples", cmd.train_samples}, std::pair{"--test-samples", cmd.test_samples}})
         if (n == 0 || n < -1) throw UsageError(std::string(flag) + " " + std::to_string(n) + ": give -1 (all) or at least 1");
+    return f;
+}
+
+PathGuard convert_paths(const ConvertCommand& cmd) {
     PathGuard paths;
     paths.input("--ann-load", cmd.ann_load);
     paths.inputs_in("--data", cmd.data_dir);
@@ -211,113 +217,191 @@ void run_convert(const ConvertCommand& cmd) {
     paths.output("--checkpoint", cmd.checkpoint);
     paths.output("--ann-save", cmd.ann_save);
     paths.check();
-    ConversionOptions o = conversion_options(cmd);
+    return paths;
+}
 
-    TaskOptions task_options;
-    task_options.name = "fmnist-rate";
-    task_options.data_dir = cmd.data_dir;
-    task_options.train_samples = cmd.train_samples;
-    task_options.test_samples = cmd.test_samples;
-    const std::unique_ptr<Task> task = make_task(task_options);
-    const ImageSet train = load_fmnist_images(cmd.data_dir, Split::train, cmd.train_samples);
-    const ImageSet test = load_fmnist_images(cmd.data_dir, Split::test, cmd.test_samples);
+TaskOptions rate_task_options(const ConvertCommand& cmd) {
+    TaskOptions t;
+    t.name = "fmnist-rate";
+    t.data_dir = cmd.data_dir;
+    t.train_samples = cmd.train_samples;
+    t.test_samples = cmd.test_samples;
+    return t;
+}
+
+// The images the ANN trains on and the conversion samples, and the test images.
+struct ConvertImages {
+    ImageSet train, test;
+};
+
+ConvertImages load_convert_images(const ConvertCommand& cmd) {
+    ConvertImages im{load_fmnist_images(cmd.data_dir, Split::train, cmd.train_samples),
+                     load_fmnist_images(cmd.data_dir, Split::test, cmd.test_samples)};
     // Accuracies and the constraint check over no images would be 0/0, reported as success.
-    if (train.x.rows() == 0 || test.x.rows() == 0)
-        throw std::runtime_error("dataset " + cmd.data_dir + " has no " + (train.x.rows() == 0 ? "training" : "test") +
+    if (im.train.x.rows() == 0 || im.test.x.rows() == 0)
+        throw std::runtime_error("dataset " + cmd.data_dir + " has no " + (im.train.x.rows() == 0 ? "training" : "test") +
                                  " images; reinstall dataset-fashion-mnist or pass --data DIR");
+    return im;
+}
 
-    const auto ann_start = std::chrono::steady_clock::now();
-    const Ann ann = obtain_ann(cmd, prune, train, o, paths);
-    const double ann_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ann_start).count();
-    const std::vector<int> ann_pred = ann.predict(test.x);
-    const double ann_accuracy = ann.accuracy(test);
-    std::printf("ann %s: test accuracy %.2f %%\n", ann.name.c_str(), 100 * ann_accuracy);
+double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 
-    const auto convert_start = std::chrono::steady_clock::now();
-    ConversionResult r;
+// The ANN and what the converted network is compared with.
+struct AnnRun {
+    Ann ann;
+    std::vector<int> test_predictions;
+    double test_accuracy = 0, train_seconds = 0;
+};
+
+AnnRun ann_for_conversion(const ConvertCommand& cmd, const ParsedConvertFlags& flags, const ConvertImages& im,
+                          ConversionOptions& o, PathGuard& paths) {
+    const auto start = std::chrono::steady_clock::now();
+    AnnRun a{obtain_ann(cmd, flags.prune, im.train, o, paths), {}, 0, 0};
+    a.train_seconds = seconds_since(start);
+    a.test_predictions = a.ann.predict(im.test.x);
+    a.test_accuracy = a.ann.accuracy(im.test);
+    std::printf("ann %s: test accuracy %.2f %%\n", a.ann.name.c_str(), 100 * a.test_accuracy);
+    return a;
+}
+
+// The converter refuses options it cannot honour with std::invalid_argument: on the command line,
+// a usage error (exit 2).
+ConversionResult convert_for_cli(const Ann& ann, const ImageSet& train, const Task& task, const ConversionOptions& o) {
     try {
-        r = convert_ann(ann, train, *task, o);
+        return convert_ann(ann, train, task, o);
     } catch (const std::invalid_argument& e) {
         throw UsageError(e.what());
     }
-    const double convert_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - convert_start).count();
+}
+
+void print_conversion(const ConversionResult& r, const ConvertCommand& cmd, double seconds) {
     for (const LayerFit& f : r.layers)
         std::printf("  %-8s %4d -> %4d neurons, max fan-in %3d, rms error %.4f v_th/step (rel %.3f, relaxed %.4f), "
                     "levels x%.2f, %.1f s\n",
                     f.name.c_str(), f.ann_units, f.neurons, f.max_fanin, f.rms_error, f.rel_error, f.relaxed_rms_error,
                     f.level_scale, f.seconds);
     std::printf("converted (%s, %s, K=%d) in %.1f s; constraint violations: hidden %lld, readout %lld\n",
-                cmd.method.c_str(), cmd.constraint.c_str(), cmd.fanin, convert_seconds, r.hidden_check.violations,
+                cmd.method.c_str(), cmd.constraint.c_str(), cmd.fanin, seconds, r.hidden_check.violations,
                 r.readout_check.violations);
+}
 
-    const auto eval_start = std::chrono::steady_clock::now();
-    std::vector<int> indices(task->size(Split::test));
+std::vector<int> first_indices(int n) {
+    std::vector<int> indices(n);
     for (size_t i = 0; i < indices.size(); ++i) indices[i] = static_cast<int>(i);
-    const SnnScore score = score_snn(r.checkpoint, *task, indices, ann_pred, cmd.threads);
-    const double eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    std::printf("snn: test accuracy %.2f %% (ann %.2f %%), agreement %.2f %% on %d images, %d steps per image, %.1f s\n",
-                100 * score.accuracy, 100 * ann_accuracy, 100 * score.agreement, static_cast<int>(indices.size()),
-                o.coding.steps, eval_seconds);
+    return indices;
+}
 
-    // The same network presented for other times T (readout window from T/4): latency vs accuracy.
+// The same network presented for other times T (readout window from T/4): latency vs accuracy.
+nlohmann::json latency_sweep(const std::vector<int>& steps_list, const ConversionResult& r, const TaskOptions& task_options,
+                             const std::vector<int>& indices, const AnnRun& a, int threads) {
     nlohmann::json sweep = nlohmann::json::array();
-    for (const int steps : latency_sweep) {
+    for (const int steps : steps_list) {
         RateCoding coding;
         coding.steps = steps;
         coding.readout_begin = std::max(r.pipeline_delay + 1, coding.steps / 4);
         const std::unique_ptr<Task> t = make_rate_task(task_options, coding);
-        const SnnScore at = score_snn(r.checkpoint, *t, indices, ann_pred, cmd.threads);
+        const SnnScore at = score_snn(r.checkpoint, *t, indices, a.test_predictions, threads);
         std::printf("  T = %4d steps: accuracy %.2f %%, agreement %.2f %%\n", coding.steps, 100 * at.accuracy,
                     100 * at.agreement);
         sweep.push_back({{"steps", coding.steps}, {"readout_begin", coding.readout_begin}, {"test_accuracy", at.accuracy},
                          {"agreement", at.agreement}});
     }
+    return sweep;
+}
 
-    const Config config = checkpoint_config(cmd, r.checkpoint.params, "qrsim convert");
+// What one conversion measured, for the report.
+struct ConvertRun {
+    SnnScore score;
+    int test_samples = 0;
+    double convert_seconds = 0, eval_seconds = 0, wall_seconds = 0;
+    nlohmann::json latency_sweep;
+};
+
+nlohmann::json convert_report(const ConvertCommand& cmd, const Config& config, const ConversionOptions& o,
+                              const ConversionResult& r, const AnnRun& a, const ConvertRun& run) {
+    nlohmann::json report = base_report("convert", config);
+    report["test_accuracy"] = run.score.accuracy;
+    report["test_samples"] = run.test_samples;
+    report["wall_time_s"] = run.wall_seconds;
+    report["ann"] = a.ann.name;
+    report["ann_accuracy"] = a.test_accuracy;
+    report["ann_train_s"] = a.train_seconds;
+    report["agreement"] = run.score.agreement;
+    report["latency_steps"] = o.coding.steps;
+    report["readout_begin"] = o.coding.readout_begin;
+    report["pipeline_delay_steps"] = r.pipeline_delay;
+    report["convert_s"] = run.convert_seconds;
+    report["eval_s"] = run.eval_seconds;
+    report["conversion"] = {{"method", cmd.method}, {"solver", cmd.solver}, {"bias", cmd.bias},
+                            {"lut_frac_bits", cmd.lut_frac_bits},
+                            {"constraint", cmd.constraint},
+                            {"fanin", cmd.fanin}, {"weight_bits", cmd.weight_bits}, {"samples", cmd.samples},
+                            {"ann_fanin", cmd.ann_fanin}, {"ann_weight_bits", cmd.ann_weight_bits},
+                            {"prune_to", o.prune_to}};
+    nlohmann::json layers = nlohmann::json::array();
+    for (const LayerFit& f : r.layers)
+        layers.push_back({{"name", f.name}, {"ann_units", f.ann_units}, {"neurons", f.neurons},
+                          {"rate_scale", f.rate_scale}, {"rms_error", f.rms_error}, {"rel_error", f.rel_error},
+                          {"relaxed_rms_error", f.relaxed_rms_error}, {"max_fanin", f.max_fanin},
+                          {"level_scale", f.level_scale},
+                          {"seconds", f.seconds}});
+    report["layers"] = layers;
+    report["latency_sweep"] = run.latency_sweep;
+    report["constraint_violations"] = {{"hidden", r.hidden_check.violations},
+                                       {"readout", r.readout_check.violations}};
+    report["checkpoint"] = cmd.checkpoint.empty() ? nlohmann::json() : nlohmann::json(cmd.checkpoint);
+    return report;
+}
+
+// The checkpoint and the report, staged and then renamed together: a failure leaves neither.
+void write_convert_outputs(const ConvertCommand& cmd, ConversionResult& r, const Config& config,
+                           const nlohmann::json& report, PathGuard& paths) {
     paths.create_output_dirs();
-    std::vector<StagedFile> outputs;  // staged, then renamed together
+    std::vector<StagedFile> outputs;
     if (!cmd.checkpoint.empty()) {
         r.checkpoint.config = config_to_json(config);
         outputs.emplace_back(cmd.checkpoint, checkpoint_text(r.checkpoint));
     }
-    if (!cmd.report.empty()) {
-        nlohmann::json report = base_report("convert", config);
-        report["test_accuracy"] = score.accuracy;
-        report["test_samples"] = static_cast<int>(indices.size());
-        report["wall_time_s"] = wall;
-        report["ann"] = ann.name;
-        report["ann_accuracy"] = ann_accuracy;
-        report["ann_train_s"] = ann_seconds;
-        report["agreement"] = score.agreement;
-        report["latency_steps"] = o.coding.steps;
-        report["readout_begin"] = o.coding.readout_begin;
-        report["pipeline_delay_steps"] = r.pipeline_delay;
-        report["convert_s"] = convert_seconds;
-        report["eval_s"] = eval_seconds;
-        report["conversion"] = {{"method", cmd.method}, {"solver", cmd.solver}, {"bias", cmd.bias},
-                                {"lut_frac_bits", cmd.lut_frac_bits},
-                                {"constraint", cmd.constraint},
-                                {"fanin", cmd.fanin}, {"weight_bits", cmd.weight_bits}, {"samples", cmd.samples},
-                                {"ann_fanin", cmd.ann_fanin}, {"ann_weight_bits", cmd.ann_weight_bits},
-                                {"prune_to", o.prune_to}};
-        nlohmann::json layers = nlohmann::json::array();
-        for (const LayerFit& f : r.layers)
-            layers.push_back({{"name", f.name}, {"ann_units", f.ann_units}, {"neurons", f.neurons},
-                              {"rate_scale", f.rate_scale}, {"rms_error", f.rms_error}, {"rel_error", f.rel_error},
-                              {"relaxed_rms_error", f.relaxed_rms_error}, {"max_fanin", f.max_fanin},
-                              {"level_scale", f.level_scale},
-                              {"seconds", f.seconds}});
-        report["layers"] = layers;
-        report["latency_sweep"] = sweep;
-        report["constraint_violations"] = {{"hidden", r.hidden_check.violations},
-                                           {"readout", r.readout_check.violations}};
-        report["checkpoint"] = cmd.checkpoint.empty() ? nlohmann::json() : nlohmann::json(cmd.checkpoint);
-        outputs.emplace_back(cmd.report, report_text(report));
-    }
+    if (!cmd.report.empty()) outputs.emplace_back(cmd.report, report_text(report));
     for (StagedFile& f : outputs) f.commit();
     if (!cmd.checkpoint.empty()) std::printf("checkpoint: %s\n", cmd.checkpoint.c_str());
     if (!cmd.report.empty()) std::printf("report: %s\n", cmd.report.c_str());
+}
+
+void run_convert(const ConvertCommand& cmd) {
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they happen, also in a log
+    const auto start = std::chrono::steady_clock::now();
+    // Every flag is parsed and every path checked before the first image is read.
+    const ParsedConvertFlags flags = parse_convert_flags(cmd);
+    PathGuard paths = convert_paths(cmd);
+    ConversionOptions o = conversion_options(cmd);
+    const TaskOptions task_options = rate_task_options(cmd);
+    const std::unique_ptr<Task> task = make_task(task_options);
+    const ConvertImages images = load_convert_images(cmd);
+    const AnnRun ann = ann_for_conversion(cmd, flags, images, o, paths);
+
+    ConvertRun run;
+    const auto convert_start = std::chrono::steady_clock::now();
+    ConversionResult r = convert_for_cli(ann.ann, images.train, *task, o);
+    run.convert_seconds = seconds_since(convert_start);
+    print_conversion(r, cmd, run.convert_seconds);
+
+    const auto eval_start = std::chrono::steady_clock::now();
+    const std::vector<int> indices = first_indices(task->size(Split::test));
+    run.score = score_snn(r.checkpoint, *task, indices, ann.test_predictions, cmd.threads);
+    run.test_samples = static_cast<int>(indices.size());
+    run.eval_seconds = seconds_since(eval_start);
+    run.wall_seconds = seconds_since(start);
+    std::printf("snn: test accuracy %.2f %% (ann %.2f %%), agreement %.2f %% on %d images, %d steps per image, %.1f s\n",
+                100 * run.score.accuracy, 100 * ann.test_accuracy, 100 * run.score.agreement, run.test_samples,
+                o.coding.steps, run.eval_seconds);
+    run.latency_sweep = latency_sweep(flags.latency_sweep, r, task_options, indices, ann, cmd.threads);
+
+    const Config config = checkpoint_config(cmd, r.checkpoint.params, "qrsim convert");
+    const nlohmann::json report = cmd.report.empty() ? nlohmann::json() : convert_report(cmd, config, o, r, ann, run);
+    write_convert_outputs(cmd, r, config, report, paths);
 }
 
 }  // namespace

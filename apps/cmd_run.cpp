@@ -41,6 +41,7 @@
 #include <map>
 #include <memory>
 #include <sstream>
+#include <utility>
 
 namespace qrsim::app {
 
@@ -196,45 +197,63 @@ nlohmann::json tile_run_report(const TileRun& r, const RunCommand& cmd, const Co
     return report;
 }
 
-void run_on_tile(const RunCommand& cmd) {
-    const auto start = std::chrono::steady_clock::now();
-    // Flags and configs first (exit 2 before any runtime failure), then the checkpoint.
+// The hw config, the checkpoint and the resolved config of an inference run: flags and
+// configs first (exit 2 before any runtime failure), then the checkpoint, then every path.
+struct RunInputs {
+    HwConfig hw;
+    EnergyTable energy_table;
+    Checkpoint cp;
+    Config config;
+    PathGuard paths;
+};
+
+RunInputs load_run_inputs(const RunCommand& cmd) {
     HwConfig hw = load_hw_config(cmd.hw, cmd.hw_set);
     const std::string traced_source = cmd.vcd.apply(hw);
     // The table priced for this config now: its errors are config errors (exit 2).
-    const EnergyTable energy_table = EnergyTable::load(hw.energy_table);
+    EnergyTable energy_table = EnergyTable::load(hw.energy_table);
     (void)EnergyModel(energy_table, hw);
-    const Checkpoint cp = load_checkpoint(cmd.net);
-    Config config = cmd.flags.resolve(raw_from_json(cp.config, "checkpoint " + cmd.net + " config"));
-    config.network = cp.params;
-    PathGuard paths;
-    paths.input("--net", cmd.net);
-    paths.input("--ann", cmd.ann);
-    cmd.flags.add_inputs(paths, config);
-    add_hw_paths(paths, hw, cmd.vcd.output_name());
-    paths.output("--report", cmd.report);
-    paths.check();
-    if (!hw.vcd_file.empty()) check_traced_neurons(hw.vcd_neurons, cp.params.n_rec + cp.params.n_out, traced_source);
+    RunInputs in{std::move(hw), std::move(energy_table), load_checkpoint(cmd.net), {}, {}};
+    in.config = cmd.flags.resolve(raw_from_json(in.cp.config, "checkpoint " + cmd.net + " config"));
+    in.config.network = in.cp.params;
+    in.paths.input("--net", cmd.net);
+    in.paths.input("--ann", cmd.ann);
+    cmd.flags.add_inputs(in.paths, in.config);
+    add_hw_paths(in.paths, in.hw, cmd.vcd.output_name());
+    in.paths.output("--report", cmd.report);
+    in.paths.check();
+    if (!in.hw.vcd_file.empty())
+        check_traced_neurons(in.hw.vcd_neurons, in.cp.params.n_rec + in.cp.params.n_out, traced_source);
+    return in;
+}
 
-    const std::unique_ptr<Task> task = make_task(config.task);
-    const TaskInfo& info = task->info();
-    if (info.n_inputs != cp.params.n_in || info.n_classes != cp.params.n_out)
-        throw std::runtime_error("network in " + cmd.net + " has " + std::to_string(cp.params.n_in) + " inputs and " +
-                                 std::to_string(cp.params.n_out) + " outputs, task " + info.name + " has " +
+void check_network_fits_task(const RsnnParams& p, const TaskInfo& info, const std::string& net_path) {
+    if (info.n_inputs != p.n_in || info.n_classes != p.n_out)
+        throw std::runtime_error("network in " + net_path + " has " + std::to_string(p.n_in) + " inputs and " +
+                                 std::to_string(p.n_out) + " outputs, task " + info.name + " has " +
                                  std::to_string(info.n_inputs) + " and " + std::to_string(info.n_classes));
-    const AnnReference ann = ann_reference(cmd.ann, config, info);
-    const TileNetwork net = network_from_checkpoint(cp, hw);
-    paths.create_output_dirs();  // the VCD is opened with the chip
-    Chip chip(hw, net, "chip");
+}
+
+void run_on_tile(const RunCommand& cmd) {
+    const auto start = std::chrono::steady_clock::now();
+    RunInputs in = load_run_inputs(cmd);
+    const std::unique_ptr<Task> task = make_task(in.config.task);
+    const TaskInfo& info = task->info();
+    check_network_fits_task(in.cp.params, info, cmd.net);
+    const AnnReference ann = ann_reference(cmd.ann, in.config, info);
+    const TileNetwork net = network_from_checkpoint(in.cp, in.hw);
+    in.paths.create_output_dirs();  // the VCD is opened with the chip
+    Chip chip(in.hw, net, "chip");
     std::fprintf(stderr, "qrsim run: %s on %s (%d tile%s, K=%d), %d neurons + %d readout, %zu CAM entries, %d test samples\n",
-                 info.name.c_str(), hw.name.c_str(), hw.tiles(), hw.tiles() == 1 ? "" : "s", hw.fanin, net.n_rec,
+                 info.name.c_str(), in.hw.name.c_str(), in.hw.tiles(), in.hw.tiles() == 1 ? "" : "s", in.hw.fanin, net.n_rec,
                  net.n_out, net.n_entries(), task->size(Split::test));
 
     TileRun r;
     run_test_split(chip, *task, ann, r);
     chip.close_trace();  // renames the complete VCD into place
     // The float network the tile was loaded from, on the same samples.
-    r.float_accuracy = evaluate_weights(cp.params, cp.weights, *task, Split::test, r.samples, config.train.threads).accuracy;
+    r.float_accuracy =
+        evaluate_weights(in.cp.params, in.cp.weights, *task, Split::test, r.samples, in.config.train.threads).accuracy;
     r.counters = chip.counters();
     r.memory = chip.memory();
     r.sim_time_s = chip.sim_time_s();
@@ -245,9 +264,9 @@ void run_on_tile(const RunCommand& cmd) {
     r.step_timing = step_timing_json(chip.step_stats());
     r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-    print_tile_run(r, hw, energy_table.name(), info.name, ann);
+    print_tile_run(r, in.hw, in.energy_table.name(), info.name, ann);
     if (!cmd.report.empty()) {
-        write_report(cmd.report, tile_run_report(r, cmd, config, hw, ann));
+        write_report(cmd.report, tile_run_report(r, cmd, in.config, in.hw, ann));
         std::printf("report: %s\n", cmd.report.c_str());
     }
 }

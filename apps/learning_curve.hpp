@@ -4,7 +4,7 @@
 // Reports keep it as `train_curve`; scripts/plot_learning_curves.py draws it.
 #pragma once
 
-#include "learning_rules/trainer.hpp"
+#include "common/epoch_progress.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -40,9 +40,10 @@ double unit_weight(const GroupLut& g, const HwConfig& hw) {
     return std::ldexp(static_cast<double>(lsb), -hw.membrane_frac_bits);
 }
 
-fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, const RsnnParams& params,
-                                  const TaskInfo& info, double lr_scale) {
-    const LearnConfig& L = hw.learn;
+namespace {
+
+// What the on-chip firmware cannot run, refused with the key to change.
+void check_learnable(const HwConfig& hw, const TileNetwork& net, const TaskInfo& info) {
     const std::string& o = hw.source;
     if (hw.tiles() != 1)
         throw std::runtime_error(o + ": on-chip learning needs the whole network on one tile (mesh.width = mesh.height = 1)");
@@ -60,8 +61,13 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
                                      "(presynaptic or synapse)");
     if (info.readout_begin < 0 || info.readout_begin >= info.n_steps || info.n_steps > 65535)
         throw std::runtime_error("learn: task readout window out of range");
+}
 
-    fw::LearnParams p;
+// Shapes, the network's neuron formats (and the ALIF adaptation gain), the rule the config
+// names with what it implements of the shared choices and its own settings, and the modes.
+void set_shapes_and_modes(fw::LearnParams& p, const HwConfig& hw, const TileNetwork& net, const RsnnParams& params,
+                          const TaskInfo& info) {
+    const LearnConfig& L = hw.learn;
     p.n_in = static_cast<uint16_t>(net.n_in);
     p.n_rec = static_cast<uint16_t>(net.n_rec);
     p.n_out = static_cast<uint16_t>(net.n_out);
@@ -90,8 +96,19 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     p.feedback = rule.feedback;
     std::copy(std::begin(rule.settings), std::end(rule.settings), std::begin(p.settings));
     p.psi_shape = L.pseudo_derivative == "linear" ? fw::psi_linear : fw::psi_pwc5;
+    p.batch = static_cast<uint16_t>(L.batch);
+    p.rewire_shift = static_cast<uint8_t>(L.rewire_shift);
+    p.seed = L.seed;
+    p.learn_readout = p.learn_bias = 1;
+    p.stochastic_weights = L.weight_rounding == "stochastic";
+    p.hidden_store = L.hidden_store == "shadow" ? fw::store_shadow : fw::store_cam;
+}
 
-    // Trace formats: eps up to 32 (6 integer bits with the sign), filtered traces up to 128.
+// Trace formats (eps up to 32: 6 integer bits with the sign; filtered traces up to 128), the
+// learning signal, h and the accumulators; refused when no fraction is left to learn in.
+void set_number_formats(fw::LearnParams& p, const HwConfig& hw) {
+    const LearnConfig& L = hw.learn;
+    const std::string& o = hw.source;
     const int eps_bits = hw.trace_bits[0];
     const int bar_bits = hw.trace_bits.size() > 1 ? hw.trace_bits[1] : hw.trace_bits[0];
     if (eps_bits < 7 || bar_bits < 8)
@@ -112,29 +129,35 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
         throw std::runtime_error(o + ": learn.hidden_bits = " + std::to_string(L.hidden_bits) + " leaves no fraction below one weight code (codes up to " +
                                  std::to_string(cmax) + " need at least " + std::to_string(ceil_log2(cmax + 1.0) + 2) + ")");
     p.hidden_frac = static_cast<uint8_t>(hf);
-    p.batch = static_cast<uint16_t>(L.batch);
-    p.rewire_shift = static_cast<uint8_t>(L.rewire_shift);
-    p.seed = L.seed;
+}
 
-    // Fixed shifts that keep the learning signal and the accumulators in range.
+// Fixed shifts that keep the learning signal and the accumulators in range.
+void set_range_shifts(fw::LearnParams& p, const HwConfig& hw, const TileNetwork& net, const TaskInfo& info) {
+    const LearnConfig& L = hw.learn;
     const int W = info.n_steps - info.readout_begin;
     int32_t max_lut = 1;
     for (int32_t v : net.out.table) max_lut = std::max(max_lut, std::abs(v));
     const double max_b = p.feedback == fw::feedback_symmetric ? 2.0 * max_lut : 127.0;
     p.signal_shift = static_cast<uint8_t>(std::max(0, ceil_log2(max_b) + 16 - (L.signal_bits - 1)));
     const int acc_shift = p.accumulates()
-                              ? (L.signal_bits - 1) + (bar_bits - 1) + ceil_log2(double(W) * L.batch) - 31
-                              : L.signal_bits + bar_bits - 2 - 30;
+                              ? (L.signal_bits - 1) + (p.bar_bits - 1) + ceil_log2(double(W) * L.batch) - 31
+                              : L.signal_bits + p.bar_bits - 2 - 30;
     p.acc_shift = static_cast<uint8_t>(std::max(0, acc_shift));
+}
 
-    // Learning rates. Sign and adam: steps of about `step` weight units (the float trainer's
-    // signum and Adam learning rate). Otherwise the float trainer's SGD on the batch-mean gradient, dw = -lr g, in
-    // hidden LSBs. The firmware's G relates to the float gradient g by a known factor:
-    //   hidden:  G = g x W 2^15 cB 2^(bar_frac - signal_shift - acc_shift) v_th / gamma
-    //   readout: G = g x W 2^(15 + bar_frac - acc_shift)
-    // (err in Q15 without the float's 1/W; psi without gamma / v_th; B = cB x the float B).
-    // Every rate is x lr_scale (the host's per-epoch decay).
-    const double hidden_lsb = std::ldexp(1.0, -hf);
+// Learning rates. Sign and adam: steps of about `step` weight units (the float trainer's
+// signum and Adam learning rate). Otherwise the float trainer's SGD on the batch-mean
+// gradient, dw = -lr g, in hidden LSBs. The firmware's G relates to the float gradient g by a
+// known factor:
+//   hidden:  G = g x W 2^15 cB 2^(bar_frac - signal_shift - acc_shift) v_th / gamma
+//   readout: G = g x W 2^(15 + bar_frac - acc_shift)
+// (err in Q15 without the float's 1/W; psi without gamma / v_th; B = cB x the float B).
+// Every rate is x lr_scale (the host's per-epoch decay).
+void set_learning_rates(fw::LearnParams& p, const HwConfig& hw, const TileNetwork& net, const RsnnParams& params,
+                        const TaskInfo& info, double lr_scale) {
+    const LearnConfig& L = hw.learn;
+    const int W = info.n_steps - info.readout_begin;
+    const double hidden_lsb = std::ldexp(1.0, -p.hidden_frac);
     const double v_lsb = std::ldexp(1.0, -hw.membrane_frac_bits);
     double hidden_rate, readout_rate, bias_rate;  // hidden / membrane LSBs per unit of G
     if (p.update == fw::update_sign || p.update == fw::update_adam) {
@@ -154,9 +177,18 @@ fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, co
     to_mult_shift(hidden_rate * lr_scale, p.lr_mult, p.lr_shift);
     to_mult_shift(readout_rate * lr_scale, p.readout_lr_mult, p.readout_lr_shift);
     to_mult_shift(bias_rate * lr_scale, p.bias_lr_mult, p.bias_lr_shift);
-    p.learn_readout = p.learn_bias = 1;
-    p.stochastic_weights = L.weight_rounding == "stochastic";
-    p.hidden_store = L.hidden_store == "shadow" ? fw::store_shadow : fw::store_cam;
+}
+
+}  // namespace
+
+fw::LearnParams make_learn_params(const HwConfig& hw, const TileNetwork& net, const RsnnParams& params,
+                                  const TaskInfo& info, double lr_scale) {
+    check_learnable(hw, net, info);
+    fw::LearnParams p;
+    set_shapes_and_modes(p, hw, net, params, info);
+    set_number_formats(p, hw);
+    set_range_shifts(p, hw, net, info);
+    set_learning_rates(p, hw, net, params, info, lr_scale);
     return p;
 }
 

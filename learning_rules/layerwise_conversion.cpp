@@ -475,72 +475,101 @@ void check_and_record(const Ann& ann, const ConversionOptions& o, const std::vec
           {"pipeline_delay", result.pipeline_delay}, {"hidden_layers", layers}}}});
 }
 
-}  // namespace
 
-ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& rate_task, const ConversionOptions& o) {
-    check_conversion_options(ann, rate_task, o);
-    const ConstraintSpec& spec = o.spec;
-    const int n_layers = static_cast<int>(ann.layers.size());
-    const int n_hidden = n_layers - 1;
-    const int pixels = ann.n_in();
+std::vector<int> all_units(int n) {
+    std::vector<int> v(n);
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+}
 
-    const Sampled s = sample_inputs(ann, train, o);
-    const int n_samples = static_cast<int>(s.indices.size());
-    const int steps = o.coding.steps;
-    std::vector<double> lambda(n_hidden);
-    for (int l = 0; l < n_hidden; ++l) lambda[l] = positive_percentile(s.pre[l].cwiseMax(0.0), o.percentile);
-    const double kappa = std::exp(-1.0 / o.tau_out);
-    const double out_scale = o.readout_peak * (1 - kappa) / positive_percentile(s.pre.back().cwiseAbs(), o.percentile);
-
-    std::vector<Matrix> w_ann(n_layers), conn(n_layers);
-    std::vector<Vector> b_ann(n_layers);
-    for (int l = 0; l < n_layers; ++l) {
-        w_ann[l] = ann.layers[l].dense_weights();
-        b_ann[l] = ann.layers[l].dense_bias();
-        conn[l] = ann.layers[l].connectivity();
+// One ANN's conversion: what every layer's fit reads (the sampled images, the ANN's weights,
+// the rate scale lambda of each layer) and one method per stage. The naive network fixes the
+// levels for both methods, so they differ only in the fit.
+class LayerwiseConversion {
+public:
+    LayerwiseConversion(const Ann& ann, const ImageSet& train, const Task& rate_task, const ConversionOptions& o)
+        : ann_(ann), rate_task_(rate_task), o_(o), n_layers_(static_cast<int>(ann.layers.size())),
+          n_hidden_(n_layers_ - 1), pixels_(ann.n_in()), n_out_(ann.n_out()), s_(sample_inputs(ann, train, o)),
+          n_samples_(static_cast<int>(s_.indices.size())) {
+        lambda_.resize(n_hidden_);
+        for (int l = 0; l < n_hidden_; ++l) lambda_[l] = positive_percentile(s_.pre[l].cwiseMax(0.0), o.percentile);
+        const double kappa = std::exp(-1.0 / o.tau_out);
+        out_scale_ = o.readout_peak * (1 - kappa) / positive_percentile(s_.pre.back().cwiseAbs(), o.percentile);
+        w_ann_.resize(n_layers_);
+        b_ann_.resize(n_layers_);
+        conn_.resize(n_layers_);
+        for (int l = 0; l < n_layers_; ++l) {
+            w_ann_[l] = ann.layers[l].dense_weights();
+            b_ann_[l] = ann.layers[l].dense_bias();
+            conn_[l] = ann.layers[l].connectivity();
+        }
+        naive_out_ = out_scale_ * lambda_[n_hidden_ - 1] * w_ann_[n_layers_ - 1];
     }
+
+    ConversionResult run() const {
+        ConversionResult result;
+        std::vector<Block> naive;
+        for (int l = 0; l < n_hidden_; ++l)
+            naive.push_back(naive_block(l, all_units(ann_.layers[l].n_out), all_units(ann_.layers[l].n_in)));
+        levels_from_naive(naive, result);
+        std::vector<Block> blocks = naive;
+        if (o_.method == "fit") {
+            blocks.clear();
+            for (int l = 0; l < n_hidden_; ++l) {
+                const auto start = std::chrono::steady_clock::now();
+                LayerFit fit;
+                blocks.push_back(fit_hidden_layer(l, blocks, result.layer_quant[l], fit));
+                const int target = l < static_cast<int>(o_.prune_to.size()) ? o_.prune_to[l] : 0;
+                if (target > 0 && target < ann_.layers[l].n_out) blocks.back() = prune_layer(l, target, blocks);
+                fit.seconds = seconds_since(start);
+                result.layers.push_back(fit);
+            }
+            fit_readout(blocks, result);
+        } else {
+            result.layers.resize(n_layers_);
+        }
+        measure_layer_errors(ann_, rate_task_, o_, s_, lambda_, out_scale_, blocks, result);
+        check_and_record(ann_, o_, blocks, result);
+        return result;
+    }
+
+private:
     // Data-based normalisation: the naive weights, and the scores the fit preselects by.
-    auto naive_block = [&](int l, const std::vector<int>& units, const std::vector<int>& sources) {
-        const double in_scale = l == 0 ? 1.0 : lambda[l - 1];
+    Block naive_block(int l, const std::vector<int>& units, const std::vector<int>& sources) const {
+        const double in_scale = l == 0 ? 1.0 : lambda_[l - 1];
         Block b;
         b.units = units;
         b.w.setZero(units.size(), sources.size() + 1);
         for (size_t j = 0; j < units.size(); ++j) {
             for (size_t i = 0; i < sources.size(); ++i)
-                b.w(j, i) = o.v_th * in_scale / lambda[l] * w_ann[l](units[j], sources[i]);
-            b.w(j, sources.size()) = o.v_th * b_ann[l][units[j]] / lambda[l];
+                b.w(j, i) = o_.v_th * in_scale / lambda_[l] * w_ann_[l](units[j], sources[i]);
+            b.w(j, sources.size()) = o_.v_th * b_ann_[l][units[j]] / lambda_[l];
         }
         return b;
-    };
-    auto all_units = [](int n) {
-        std::vector<int> v(n);
-        std::iota(v.begin(), v.end(), 0);
-        return v;
-    };
+    }
 
-    ConversionResult result;
-    const int n_out = ann.n_out();
-    // The naive network fixes the levels for both methods, so they differ only in the fit.
-    std::vector<Block> naive;
-    for (int l = 0; l < n_hidden; ++l)
-        naive.push_back(naive_block(l, all_units(ann.layers[l].n_out), all_units(ann.layers[l].n_in)));
-    Matrix naive_out = out_scale * lambda[n_hidden - 1] * w_ann[n_layers - 1];
-    Vector naive_bias = out_scale * b_ann[n_layers - 1];
-    {
-        const RsnnParams p = converted_params(pixels + 1, Layout(pixels, naive).n_rec, n_out, o);
-        RsnnWeights w = assemble(p, naive, o.bias_registers, &naive_out, &naive_bias);
+    RsnnParams params_for(const std::vector<Block>& blocks) const {
+        return converted_params(pixels_ + 1, Layout(pixels_, blocks).n_rec, n_out_, o_);
+    }
+
+    // Levels per layer (a uniform layer's own scale, each layer's rows on their own) and of
+    // the readout from the naive network cut to the constraint; that network is the
+    // result of method naive.
+    void levels_from_naive(const std::vector<Block>& naive, ConversionResult& result) const {
+        const Vector naive_bias = out_scale_ * b_ann_[n_layers_ - 1];
+        const RsnnParams p = params_for(naive);
+        RsnnWeights w = assemble(p, naive, o_.bias_registers, &naive_out_, &naive_bias);
         Matrix group(p.n_rec, p.n_in + p.n_rec);
         group << w.w_in, w.w_rec;
-        // Levels per layer (a uniform layer's own scale): each layer's rows on their own.
-        const Layout layout(pixels, naive);
-        result.layer_quant.resize(n_hidden);
-        for (int l = 0; l < n_hidden; ++l) {
+        const Layout layout(pixels_, naive);
+        result.layer_quant.resize(n_hidden_);
+        for (int l = 0; l < n_hidden_; ++l) {
             Matrix rows = group.middleRows(layout.offset[l], naive[l].units.size());
-            prune_and_round(rows, spec, result.layer_quant[l]);
+            prune_and_round(rows, o_.spec, result.layer_quant[l]);
             group.middleRows(layout.offset[l], naive[l].units.size()) = rows;
         }
-        prune_and_round(w.w_out, spec, result.readout_quant);
-        if (o.method == "naive") {
+        prune_and_round(w.w_out, o_.spec, result.readout_quant);
+        if (o_.method == "naive") {
             w.w_in = group.leftCols(p.n_in);
             w.w_rec = group.rightCols(p.n_rec);
             result.checkpoint.params = p;
@@ -548,130 +577,148 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
         }
     }
 
-    std::vector<Block> blocks = naive;
-    if (o.method == "fit") {
-        blocks.clear();
-        // Per-step rates of every neuron of the float SNN converted so far, on the sampled
-        // training images (counted after each neuron's layer delay).
-        auto measured_rates = [&](const std::vector<Block>& converted) {
-            const RsnnParams p = converted_params(pixels + 1, Layout(pixels, converted).n_rec, n_out, o);
-            const std::vector<int> from = layer_delays(converted);
-            const RsnnWeights w = assemble(p, converted, o.bias_registers, nullptr, nullptr);
-            return rates_of(simulate_snn(p, w, rate_task, Split::train, s.indices, from, o.threads), from, steps);
-        };
-        for (int l = 0; l < n_hidden; ++l) {
-            const auto start = std::chrono::steady_clock::now();
-            // Rates of the sources as the converted network produces them.
-            Matrix r;
-            std::vector<int> sources;
-            if (l == 0) {
-                r = s.pixel_rates;
-                sources = all_units(pixels);
-            } else {
-                const Matrix rates = measured_rates(blocks);
-                const int offset = Layout(pixels, blocks).offset[l - 1];
-                sources = blocks[l - 1].units;
-                r.resize(n_samples, sources.size() + 1);
-                r.leftCols(sources.size()) = rates.middleCols(offset, sources.size());
-                r.col(sources.size()).setOnes();
-            }
-            const int n_src = static_cast<int>(sources.size());
-            const int units = ann.layers[l].n_out;
-            Matrix c;
-            std::vector<std::vector<RowKind>> kind;
-            hidden_targets(s.pre[l], lambda[l], o.v_th, c, kind);
-            const Matrix gram = r.transpose() * r;
-            const Matrix rhs = r.transpose() * linear_targets(s.pre[l], lambda[l], o.v_th);
-            const Vector rms = (r.colwise().squaredNorm() / n_samples).cwiseSqrt().transpose();
-            const Block scale = naive_block(l, all_units(units), sources);
-            std::vector<std::vector<int>> chosen(units);
-            parallel_for(units, o.threads, [&](int j) {
-                std::vector<int> candidates;
-                for (int i = 0; i < n_src; ++i)
-                    if (conn[l](j, sources[i]) != 0) candidates.push_back(i);
-                candidates.push_back(n_src);  // the bias: a register (free) or the always-on input's synapse
-                const Vector score = scale.w.row(j).transpose().cwiseAbs().cwiseProduct(rms);
-                const int free_input = o.bias_registers ? n_src : -1;
-                chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, free_input);
-            });
-            Block block;
-            block.units = all_units(units);
-            std::vector<double> relaxed(units), residual(units);
-            LayerFit fit;
-            auto fit_layer = [&](const GroupQuant& levels, const std::string& solver) {
-                const Grid grid = grid_of(levels);
-                block.w.setZero(units, n_src + 1);
-                parallel_for(units, o.threads, [&](int j) {
-                    FitProblem p = neuron_problem(r, chosen[j], c.col(j), kind[j], grid.bound());
-                    std::vector<char> quantized(chosen[j].size(), 1);
-                    if (o.bias_registers) free_bias(p, quantized);
-                    const Vector w = fit_neuron(p, solver, grid, quantized, relaxed[j]);
-                    residual[j] = fit_residual(p, w).squaredNorm();
-                    for (size_t a = 0; a < chosen[j].size(); ++a) block.w(j, chosen[j][a]) = w[a];
-                });
-                return std::accumulate(residual.begin(), residual.end(), 0.0);
-            };
-            fit.level_scale = choose_level_scale(result.layer_quant[l], o.level_lsb, o.solver, fit_layer);
-            fit.relaxed_rms_error =
-                std::sqrt(std::accumulate(relaxed.begin(), relaxed.end(), 0.0) / (double(units) * n_samples)) / o.v_th;
-            blocks.push_back(block);
+    // Per-step rates of every neuron of the float SNN converted so far, on the sampled
+    // training images (counted after each neuron's layer delay).
+    Matrix measured_rates(const std::vector<Block>& converted) const {
+        const RsnnParams p = params_for(converted);
+        const std::vector<int> from = layer_delays(converted);
+        const RsnnWeights w = assemble(p, converted, o_.bias_registers, nullptr, nullptr);
+        return rates_of(simulate_snn(p, w, rate_task_, Split::train, s_.indices, from, o_.threads), from, o_.coding.steps);
+    }
 
-            const int target = l < static_cast<int>(o.prune_to.size()) ? o.prune_to[l] : 0;
-            if (target > 0 && target < units) {
-                // Node pruning by the next layer's dense L2 refit on this layer's SNN rates.
-                Matrix rl(n_samples, units + 1);
-                rl.leftCols(units) = measured_rates(blocks).rightCols(units);
-                rl.col(units).setOnes();
-                const Matrix next = l + 1 < n_hidden ? linear_targets(s.pre[l + 1], lambda[l + 1], o.v_th)
-                                                     : Matrix(out_scale * s.pre.back());
-                const Matrix g = rl.transpose() * rl;
-                ObsEliminator obs(g, rl.transpose() * next, kRidge * std::max(g.diagonal().mean(), 1e-12));
-                std::vector<char> protect(units + 1, 0);
-                protect[units] = 1;
-                std::vector<int> kept = obs.eliminate_to(target, protect);
-                kept.pop_back();  // the bias channel
-                Block pruned;
-                pruned.units = kept;
-                pruned.w.resize(kept.size(), block.w.cols());
-                for (size_t j = 0; j < kept.size(); ++j) pruned.w.row(j) = block.w.row(kept[j]);
-                blocks.back() = pruned;
-            }
-            fit.seconds = seconds_since(start);
-            result.layers.push_back(fit);
-        }
-
-        // Readout: the logits (scaled) from the last block's rates; the bias is b_out, free.
-        const auto start = std::chrono::steady_clock::now();
-        const RsnnParams p = converted_params(pixels + 1, Layout(pixels, blocks).n_rec, n_out, o);
-        const std::vector<int>& sources = blocks.back().units;
-        const int n_src = static_cast<int>(sources.size());
-        Matrix r(n_samples, n_src + 1);
+    // The rates of the last block's neurons as the converted network produces them, and a
+    // column of ones for the bias.
+    Matrix last_block_rates(const std::vector<Block>& blocks) const {
+        const int n_src = static_cast<int>(blocks.back().units.size());
+        Matrix r(n_samples_, n_src + 1);
         r.leftCols(n_src) = measured_rates(blocks).rightCols(n_src);
         r.col(n_src).setOnes();
-        const Matrix c = out_scale * s.pre.back();
+        return r;
+    }
+
+    static Vector rms_of(const Matrix& r, int n_samples) {
+        return (r.colwise().squaredNorm() / n_samples).cwiseSqrt().transpose();
+    }
+
+    double relaxed_rms_error(const std::vector<double>& relaxed) const {
+        return std::sqrt(std::accumulate(relaxed.begin(), relaxed.end(), 0.0) /
+                         (double(relaxed.size()) * n_samples_)) / o_.v_th;
+    }
+
+    // Per neuron of hidden layer l, the inputs (columns of r: the sources, then the bias) it
+    // keeps within the fan-in limit, preselected by the naive weight times the input's rms rate.
+    std::vector<std::vector<int>> choose_hidden_fanin(int l, const std::vector<int>& sources, const Matrix& r,
+                                                      const Matrix& gram, const Matrix& rhs) const {
+        const int n_src = static_cast<int>(sources.size());
+        const int units = ann_.layers[l].n_out;
+        const Vector rms = rms_of(r, n_samples_);
+        const Block scale = naive_block(l, all_units(units), sources);
+        std::vector<std::vector<int>> chosen(units);
+        parallel_for(units, o_.threads, [&](int j) {
+            std::vector<int> candidates;
+            for (int i = 0; i < n_src; ++i)
+                if (conn_[l](j, sources[i]) != 0) candidates.push_back(i);
+            candidates.push_back(n_src);  // the bias: a register (free) or the always-on input's synapse
+            const Vector score = scale.w.row(j).transpose().cwiseAbs().cwiseProduct(rms);
+            const int free_input = o_.bias_registers ? n_src : -1;
+            chosen[j] = choose_fanin(candidates, o_.spec.fanin, gram, rhs.col(j), score, free_input);
+        });
+        return chosen;
+    }
+
+    // Hidden layer l fitted on its sources' rates in the network converted so far (the pixel
+    // rates for the first layer): fan-in chosen per neuron, levels and weights fitted.
+    Block fit_hidden_layer(int l, const std::vector<Block>& blocks, GroupQuant& levels, LayerFit& fit) const {
+        Matrix r;
+        std::vector<int> sources;
+        if (l == 0) {
+            r = s_.pixel_rates;
+            sources = all_units(pixels_);
+        } else {
+            sources = blocks[l - 1].units;
+            r = last_block_rates(blocks);
+        }
+        const int n_src = static_cast<int>(sources.size());
+        const int units = ann_.layers[l].n_out;
+        Matrix c;
+        std::vector<std::vector<RowKind>> kind;
+        hidden_targets(s_.pre[l], lambda_[l], o_.v_th, c, kind);
+        const Matrix gram = r.transpose() * r;
+        const Matrix rhs = r.transpose() * linear_targets(s_.pre[l], lambda_[l], o_.v_th);
+        const std::vector<std::vector<int>> chosen = choose_hidden_fanin(l, sources, r, gram, rhs);
+        Block block;
+        block.units = all_units(units);
+        std::vector<double> relaxed(units), residual(units);
+        auto fit_layer = [&](const GroupQuant& at, const std::string& solver) {
+            const Grid grid = grid_of(at);
+            block.w.setZero(units, n_src + 1);
+            parallel_for(units, o_.threads, [&](int j) {
+                FitProblem p = neuron_problem(r, chosen[j], c.col(j), kind[j], grid.bound());
+                std::vector<char> quantized(chosen[j].size(), 1);
+                if (o_.bias_registers) free_bias(p, quantized);
+                const Vector w = fit_neuron(p, solver, grid, quantized, relaxed[j]);
+                residual[j] = fit_residual(p, w).squaredNorm();
+                for (size_t a = 0; a < chosen[j].size(); ++a) block.w(j, chosen[j][a]) = w[a];
+            });
+            return std::accumulate(residual.begin(), residual.end(), 0.0);
+        };
+        fit.level_scale = choose_level_scale(levels, o_.level_lsb, o_.solver, fit_layer);
+        fit.relaxed_rms_error = relaxed_rms_error(relaxed);
+        return block;
+    }
+
+    // Node pruning of the last block (layer l) to `target` neurons, by the next layer's dense
+    // L2 refit on this layer's SNN rates.
+    Block prune_layer(int l, int target, const std::vector<Block>& blocks) const {
+        const Block& block = blocks.back();
+        const int units = static_cast<int>(block.units.size());
+        const Matrix rl = last_block_rates(blocks);
+        const Matrix next = l + 1 < n_hidden_ ? linear_targets(s_.pre[l + 1], lambda_[l + 1], o_.v_th)
+                                              : Matrix(out_scale_ * s_.pre.back());
+        const Matrix g = rl.transpose() * rl;
+        ObsEliminator obs(g, rl.transpose() * next, kRidge * std::max(g.diagonal().mean(), 1e-12));
+        std::vector<char> protect(units + 1, 0);
+        protect[units] = 1;
+        std::vector<int> kept = obs.eliminate_to(target, protect);
+        kept.pop_back();  // the bias channel
+        Block pruned;
+        pruned.units = kept;
+        pruned.w.resize(kept.size(), block.w.cols());
+        for (size_t j = 0; j < kept.size(); ++j) pruned.w.row(j) = block.w.row(kept[j]);
+        return pruned;
+    }
+
+    // Readout: the logits (scaled) from the last block's rates; the bias is b_out, free.
+    void fit_readout(const std::vector<Block>& blocks, ConversionResult& result) const {
+        const auto start = std::chrono::steady_clock::now();
+        const RsnnParams p = params_for(blocks);
+        const std::vector<int>& sources = blocks.back().units;
+        const int n_src = static_cast<int>(sources.size());
+        const Matrix r = last_block_rates(blocks);
+        const Matrix c = out_scale_ * s_.pre.back();
         const Matrix gram = r.transpose() * r;
         const Matrix rhs = r.transpose() * c;
-        const Vector rms = (r.colwise().squaredNorm() / n_samples).cwiseSqrt().transpose();
-        std::vector<std::vector<int>> chosen(n_out);
-        parallel_for(n_out, o.threads, [&](int j) {
+        const Vector rms = rms_of(r, n_samples_);
+        std::vector<std::vector<int>> chosen(n_out_);
+        parallel_for(n_out_, o_.threads, [&](int j) {
             std::vector<int> candidates;
             Vector score = Vector::Zero(n_src + 1);
             for (int i = 0; i < n_src; ++i)
-                if (conn[n_layers - 1](j, sources[i]) != 0) {
+                if (conn_[n_layers_ - 1](j, sources[i]) != 0) {
                     candidates.push_back(i);
-                    score[i] = std::abs(naive_out(j, sources[i])) * rms[i];
+                    score[i] = std::abs(naive_out_(j, sources[i])) * rms[i];
                 }
             candidates.push_back(n_src);
-            chosen[j] = choose_fanin(candidates, spec.fanin, gram, rhs.col(j), score, n_src);
+            chosen[j] = choose_fanin(candidates, o_.spec.fanin, gram, rhs.col(j), score, n_src);
         });
         Matrix w_out;
-        Vector b_out(n_out);
-        std::vector<double> relaxed(n_out), residual(n_out);
+        Vector b_out(n_out_);
+        std::vector<double> relaxed(n_out_), residual(n_out_);
         LayerFit fit;
-        auto fit_readout = [&](const GroupQuant& levels, const std::string& solver) {
+        auto fit_layer = [&](const GroupQuant& levels, const std::string& solver) {
             const Grid grid = grid_of(levels);
-            w_out.setZero(n_out, n_src);
-            parallel_for(n_out, o.threads, [&](int j) {
+            w_out.setZero(n_out_, n_src);
+            parallel_for(n_out_, o_.threads, [&](int j) {
                 const std::vector<int>& in = chosen[j];
                 FitProblem prob = neuron_problem(r, in, c.col(j), {}, grid.bound());
                 std::vector<char> quantized(in.size(), 1);
@@ -683,20 +730,32 @@ ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& 
             });
             return std::accumulate(residual.begin(), residual.end(), 0.0);
         };
-        fit.level_scale = choose_level_scale(result.readout_quant, o.level_lsb, o.solver, fit_readout);
-        fit.relaxed_rms_error =
-            std::sqrt(std::accumulate(relaxed.begin(), relaxed.end(), 0.0) / (double(n_out) * n_samples)) / o.v_th;
+        fit.level_scale = choose_level_scale(result.readout_quant, o_.level_lsb, o_.solver, fit_layer);
+        fit.relaxed_rms_error = relaxed_rms_error(relaxed);
         fit.seconds = seconds_since(start);
         result.layers.push_back(fit);
         result.checkpoint.params = p;
-        result.checkpoint.weights = assemble(p, blocks, o.bias_registers, &w_out, &b_out);
-    } else {
-        result.layers.resize(n_layers);
+        result.checkpoint.weights = assemble(p, blocks, o_.bias_registers, &w_out, &b_out);
     }
 
-    measure_layer_errors(ann, rate_task, o, s, lambda, out_scale, blocks, result);
-    check_and_record(ann, o, blocks, result);
-    return result;
+    const Ann& ann_;
+    const Task& rate_task_;
+    const ConversionOptions& o_;
+    const int n_layers_, n_hidden_, pixels_, n_out_;
+    const Sampled s_;
+    const int n_samples_;
+    std::vector<double> lambda_;
+    double out_scale_ = 0;
+    std::vector<Matrix> w_ann_, conn_;
+    std::vector<Vector> b_ann_;
+    Matrix naive_out_;
+};
+
+}  // namespace
+
+ConversionResult convert_ann(const Ann& ann, const ImageSet& train, const Task& rate_task, const ConversionOptions& o) {
+    check_conversion_options(ann, rate_task, o);
+    return LayerwiseConversion(ann, train, rate_task, o).run();
 }
 
 }  // namespace qrsim
