@@ -70,10 +70,12 @@ LearnSetup prepare_learning(const LearnRunOptions& o) {
 void print_learning_setup(const LearnSetup& su, const LearningEngine& engine, int epochs) {
     const HwConfig& hw = su.hw;
     const fw::LearnParams& lp = engine.params();
-    std::fprintf(stderr, "qrsim run --learn: %s on %s (K=%d), rule %s, traces %s [%d, %d] bits, update %s, feedback %s, %d epochs\n",
+    char momentum[32] = "";
+    if (lp.momentum) std::snprintf(momentum, sizeof momentum, " (momentum %g)", hw.learn.momentum);
+    std::fprintf(stderr, "qrsim run --learn: %s on %s (K=%d), rule %s, traces %s [%d, %d] bits, update %s%s, feedback %s, %d epochs\n",
                  su.task->info().name.c_str(), hw.name.c_str(), hw.fanin, engine.rule().name,
                  lp.placement == fw::place_synapse ? "per synapse" : "per presynaptic neuron", lp.eps_bits, lp.bar_bits,
-                 update_name(lp.update), feedback_name(lp.feedback), epochs);
+                 update_name(lp.update), momentum, feedback_name(lp.feedback), epochs);
 }
 
 int64_t total_bits(const std::map<std::string, int64_t>& bits) {
@@ -273,8 +275,8 @@ nlohmann::json learn_summary(const LearnResults& r, const HwConfig& hw, const Le
     for (uint32_t i = 0; i < ri.n_settings; ++i)
         settings[ri.settings[i].key] = ri.settings[i].type == fw::setting_boolean ? nlohmann::json(lp.settings[i] != 0)
                                                                                   : nlohmann::json(lp.settings[i]);
-    return {{"rule", std::string(ri.name)}, {"update", update_name(lp.update)}, {"feedback", feedback_name(lp.feedback)},
-            {"settings", settings}, {"firmware", engine.on_iss() ? hw.learn.firmware : "native"},
+    return {{"rule", std::string(ri.name)}, {"update", update_name(lp.update)}, {"momentum", hw.learn.momentum},
+            {"feedback", feedback_name(lp.feedback)}, {"settings", settings}, {"firmware", engine.on_iss() ? hw.learn.firmware : "native"},
             {"placement", lp.placement == fw::place_synapse ? "synapse" : "presynaptic"},
             {"trace_bits", {lp.eps_bits, lp.bar_bits}}, {"epochs", epochs}, {"refused_writes", engine.refused()},
             {"updates", engine.updates()},

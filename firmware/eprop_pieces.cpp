@@ -59,15 +59,45 @@ namespace {
 // The accumulated gradient of entry e from its mantissa and the row's exponent.
 inline int64_t accumulated(int32_t acc, int32_t ex) { return int64_t{acc} * (int64_t{1} << ex); }
 
-// Reads the row's exponent and clears it (the apply consumed the sum); 0 without block scaling.
+// Reads the row's exponent; without momentum it is cleared (the apply consumed the sum).
+// 0 without block scaling.
 int32_t take_exponent(LearnContext& c, uint8_t update, uint32_t slot) {
     const LearnParams& p = *c.p;
     if (!block_scaled(p, update)) return 0;
     int32_t ex;
     hal_read(c, lmem_accum, exponent_index(p, slot), 1, &ex);
     const int32_t zero = 0;
-    if (ex != 0) hal_write(c, lmem_accum, exponent_index(p, slot), 1, &zero);
+    if (ex != 0 && p.momentum == 0) hal_write(c, lmem_accum, exponent_index(p, slot), 1, &zero);
     return ex;
+}
+
+// What an apply leaves in a row's n accumulators (mantissas under exponent ex): nothing, or
+// with momentum beta the sum times beta, to which the next batch adds its gradients. That is
+// heavy-ball momentum (m = beta m + g) kept in the accumulators themselves: the sign mode
+// becomes signum and accumulate momentum SGD without a bit more memory. Stochastic rounding
+// keeps small carried sums alive in expectation; the row's exponent then shrinks while the
+// mantissas have room to double, exactly, so a decaying sum regains its resolution.
+void carry_row(LearnContext& c, uint8_t update, uint32_t slot, uint32_t n, int32_t* acc, int32_t ex) {
+    const LearnParams& p = *c.p;
+    if (p.momentum == 0) {
+        for (uint32_t e = 0; e < n; ++e) acc[e] = 0;
+        return;
+    }
+    int64_t worst = 0;
+    for (uint32_t e = 0; e < n; ++e) {
+        if (acc[e] != 0)
+            acc[e] = static_cast<int32_t>(shift_round(int64_t{acc[e]} * p.momentum, 15, round_stochastic, c.lfsr.next()));
+        const int64_t a = acc[e] < 0 ? -int64_t{acc[e]} : acc[e];
+        if (a > worst) worst = a;
+    }
+    if (!block_scaled(p, update)) return;
+    const int32_t ex0 = ex;
+    while (ex > 0 && 2 * worst <= max_signed(p.acc_bits)) {
+        for (uint32_t e = 0; e < n; ++e) acc[e] *= 2;
+        worst *= 2;
+        --ex;
+    }
+    if (ex != ex0) hal_write(c, lmem_accum, exponent_index(p, slot), 1, &ex);
 }
 
 // Rewires (and for the accumulating modes first applies) every learned row.
@@ -101,8 +131,8 @@ void apply_rows(LearnContext& c, uint8_t update, bool hidden, bool apply) {
                           policy_step(c, update, accumulated(acc[e], ex), m[e], r[e], corr, readout ? p.readout_lr_mult : p.lr_mult,
                                      readout ? p.readout_lr_shift : p.lr_shift),
                           !redraw);
-                acc[e] = 0;
             }
+            carry_row(c, update, slot, p.K, acc, ex);
             hal_write(c, lmem_accum, slot * p.K, p.K, acc);
         }
         const bool syn_row = !readout && p.placement == place_synapse;
@@ -133,8 +163,8 @@ void apply_rows(LearnContext& c, uint8_t update, bool hidden, bool apply) {
         for (uint32_t k = 0; k < p.n_out; ++k) {
             b[k] = sat_signed(b[k] + policy_step(c, update, accumulated(gb[k], ex), m[k], r[k], corr, p.bias_lr_mult, p.bias_lr_shift),
                               p.lif.v_bits);
-            gb[k] = 0;
         }
+        carry_row(c, update, p.n_slots(), p.n_out, gb, ex);
         hal_write(c, lmem_bias, p.n_rec, p.n_out, b);
         hal_write(c, lmem_accum, base, p.n_out, gb);
         if (adam) {

@@ -25,6 +25,8 @@
 //               from per-entry moments (firmware/adam.hpp) of about `step` weight units
 //   sign        the same accumulators, a step of `step` against their sign
 //   accumulate  the same accumulators, dh = -lr G
+//   (sign and accumulate with momentum beta: an apply leaves beta G in the accumulators, so
+//   G is the heavy-ball sum m = beta m + g: signum, momentum SGD; carry_row)
 //   stochastic  no accumulators: every window step applies dh = -lr G, stochastically rounded
 //               to h's LSB (ReckOn-like; h's code and address live in the CAM)
 // Accumulators narrower than 32 bits are block-scaled (one exponent per row, accumulate_row).

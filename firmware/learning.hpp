@@ -72,7 +72,8 @@ enum TracePlacement : uint8_t { place_presynaptic = 0, place_synapse = 1 };
 // accumulate: per-entry accumulators, SGD step of their sum every `batch` samples;
 // sign: the same accumulators, a fixed step against their sign (signSGD, Bernstein et al.
 // 2018): every entry moves as fast whatever its gradient's scale, which Adam buys with two
-// moments per parameter (float counterpart: train.optimizer = "signum", momentum 0);
+// moments per parameter (float counterpart: train.optimizer = "signum" with the same
+// momentum, which the accumulators carry: LearnParams::momentum);
 // adam: the float trainer's own optimiser (Kingma & Ba 2015) in integers: per entry the
 // accumulators plus a first moment and an RMS, applied every `batch` samples.
 enum UpdateMode : uint8_t { update_stochastic = 0, update_accumulate = 1, update_sign = 2, update_adam = 3 };
@@ -125,6 +126,9 @@ struct LearnParams {
     int32_t bias_lr_mult = 1;      // and for the readout biases (membrane LSBs)
     uint8_t bias_lr_shift = 16;
     uint16_t batch = 1;            // accumulate: samples per apply
+    // Momentum beta in Q15 (sign, accumulate): an apply leaves beta x the sum in the
+    // accumulators instead of zero (firmware/eprop_pieces.hpp, carry_row); 0: none.
+    uint16_t momentum = 0;
     uint8_t rewire_shift = 2;      // a dormant entry moves with probability 2^-rewire_shift per update
     uint32_t seed = 1;             // firmware LFSR and random feedback matrix
     uint8_t learn_readout = 1, learn_bias = 1;  // the readout group and its biases learn

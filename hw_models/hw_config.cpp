@@ -287,6 +287,7 @@ HwConfigRaw read_raw(const toml::table& root, const std::string& origin) {
         m.number("bias_learning_rate", r.learn_bias_learning_rate);
         m.number("step", r.learn_step);
         m.number("lr_decay", r.learn_lr_decay);
+        m.number("momentum", r.learn_momentum);
         m.string("core", r.learn_core);
         m.string("firmware", r.learn_firmware);
         m.string("timing", r.learn_timing);
@@ -418,6 +419,9 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     l.lr_decay = r.learn_lr_decay.value_or(l.lr_decay);
     if (!(l.lr_decay > 0 && l.lr_decay <= 1))
         fail(o, "learn.lr_decay = " + std::to_string(l.lr_decay) + " out of range (0, 1]");
+    l.momentum = r.learn_momentum.value_or(l.momentum);
+    if (!(l.momentum >= 0 && l.momentum <= 0.99))
+        fail(o, "learn.momentum = " + std::to_string(l.momentum) + " out of range [0, 0.99]");
 
     l.core = choice<std::string>(r.learn_core, l.core, {{"iss", "iss"}, {"native", "native"}}, o, "learn.core");
     l.realtime = choice<std::string>(r.learn_realtime, l.realtime, {{"report", "report"}, {"error", "error"}}, o,

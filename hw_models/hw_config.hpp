@@ -57,7 +57,7 @@ struct HwConfigRaw {
     std::optional<int64_t> learn_psi_bits, learn_signal_bits, learn_hidden_bits, learn_acc_bits, learn_batch,
         learn_rewire_shift, learn_seed, learn_sram_bits;
     std::optional<double> learn_learning_rate, learn_readout_learning_rate, learn_bias_learning_rate, learn_step,
-        learn_lr_decay;
+        learn_lr_decay, learn_momentum;
     // [energy]
     std::optional<std::string> energy_table;
     // [vcd]
@@ -95,6 +95,7 @@ struct LearnConfig {
     double bias_learning_rate = 0.0005;
     double step = 0.005;                  // adam, sign: step in weight units (biases: membrane units)
     double lr_decay = 0.8;                // every rate and step x lr_decay per epoch (as the float trainer)
+    double momentum = 0;                  // sign, accumulate: beta of the momentum the accumulators carry
     uint32_t seed = 7;
     int64_t sram_bits = int64_t{1} << 22;  // capacity of the learning memories
     // The learning core (docs/firmware_core.md).

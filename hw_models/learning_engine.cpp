@@ -97,6 +97,11 @@ void set_shapes_and_modes(fw::LearnParams& p, const HwConfig& hw, const TileNetw
     std::copy(std::begin(rule.settings), std::end(rule.settings), std::begin(p.settings));
     p.psi_shape = L.pseudo_derivative == "linear" ? fw::psi_linear : fw::psi_pwc5;
     p.batch = static_cast<uint16_t>(L.batch);
+    if (L.momentum > 0 && p.update != fw::update_sign && p.update != fw::update_accumulate)
+        throw std::runtime_error(hw.source + ": learn.momentum = " + std::to_string(L.momentum) +
+                                 " needs learn.update = \"sign\" or \"accumulate\", whose accumulators carry it (adam keeps "
+                                 "its own moments, stochastic has no accumulators)");
+    p.momentum = static_cast<uint16_t>(std::lround(L.momentum * 32768.0));
     p.rewire_shift = static_cast<uint8_t>(L.rewire_shift);
     p.seed = L.seed;
     p.learn_readout = p.learn_bias = 1;

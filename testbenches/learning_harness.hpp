@@ -201,11 +201,11 @@ inline void report(const std::string& name, const char* what, const Changes& c, 
     std::printf("\n");
 }
 
-// The float optimiser of an accumulating mode (the update the rule ran: LearnParams::update)
-// for one group, at that group's rate.
-inline std::unique_ptr<Optimizer> float_optimizer(uint8_t update) {
+// The float optimiser of an accumulating mode (the update the rule ran: LearnParams::update,
+// with the momentum its accumulators carry) for one group, at that group's rate.
+inline std::unique_ptr<Optimizer> float_optimizer(uint8_t update, double momentum) {
     if (update == fw::update_adam) return std::make_unique<Adam>(0.9, 1.0 - 1.0 / 1024, 1e-8);  // the firmware's beta2
-    return make_optimizer(update == fw::update_sign ? "signum" : "sgd", 0.0);
+    return make_optimizer(update == fw::update_sign ? "signum" : "sgd", momentum);
 }
 
 inline double float_rate(const LearnConfig& L, uint8_t update, Group g) {

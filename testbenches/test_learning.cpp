@@ -161,7 +161,7 @@ Agreement compare_with_float(const std::string& name, std::vector<std::string> o
                 if (pr.group_of(k) == gr) index.push_back(k);
             std::vector<double> theta(index.size(), 0.0), grad(index.size());
             for (size_t k = 0; k < index.size(); ++k) grad[k] = pr.gradient_of(window, index[k], addr_before) / samples;
-            float_optimizer(lp.update)->step({ParamRef{theta.data(), grad.data(), theta.size()}},
+            float_optimizer(lp.update, L.momentum)->step({ParamRef{theta.data(), grad.data(), theta.size()}},
                                              float_rate(L, lp.update, Group(gr)));
             for (size_t k = 0; k < index.size(); ++k)
                 float_change[index[k]] = pr.projected(index[k], before[index[k]], theta[k]) - before[index[k]];
@@ -435,6 +435,9 @@ QRSIM_ISS_CASE("eprop", "adam", "synapse", QRSIM_FAST, QRSIM_SYN)
 QRSIM_ISS_CASE("eprop", "sign", "presynaptic", QRSIM_FAST, "learn.weight_rounding=stochastic")
 QRSIM_ISS_CASE("eprop", "sign", "synapse", QRSIM_FAST, QRSIM_SYN)
 QRSIM_ISS_CASE("eprop", "sign", "presynaptic / 4-bit block-scaled accumulators", QRSIM_FAST, "learn.acc_bits=4")
+QRSIM_ISS_CASE("eprop", "sign", "presynaptic / 4-bit block-scaled accumulators / momentum 0.5", QRSIM_FAST,
+               "learn.acc_bits=4", "learn.momentum=0.5")
+QRSIM_ISS_CASE("eprop", "accumulate", "presynaptic / momentum 0.9", QRSIM_FAST, "learn.momentum=0.9")
 QRSIM_ISS_CASE("eprop", "accumulate", "presynaptic", QRSIM_FAST)
 QRSIM_ISS_CASE("eprop", "accumulate", "synapse", QRSIM_FAST, QRSIM_SYN)
 QRSIM_ISS_CASE("eprop", "stochastic", "presynaptic", "learn.learning_rate=2", "learn.readout_learning_rate=2")

@@ -96,6 +96,10 @@ learn() { expect "$1" "$2" run --learn --hw dynapse2 --train-samples 2 --test-sa
 learn 2 '^qrsim: error: --hw-set learn\.eprop\.hiden=false: unknown key learn\.eprop\.hiden \(rule eprop.s settings: hidden; qrsim rules lists them\)' \
     --hw-set learn.eprop.hiden=false
 learn 2 '^qrsim: error: --hw-set learn\.eprop\.hidden=2: learn\.eprop\.hidden must be true or false' --hw-set learn.eprop.hidden=2
+# Momentum lives in the accumulators of the sign and accumulate updates.
+learn 2 '^qrsim: error: --hw-set learn\.momentum=1: learn\.momentum = 1\.000000 out of range \[0, 0\.99\]' --hw-set learn.momentum=1
+learn 1 '^qrsim: error: .*dynapse2\.toml: learn\.momentum = 0\.500000 needs learn\.update = "sign" or "accumulate", whose accumulators carry it' \
+    --hw-set learn.momentum=0.5
 learn 2 '^qrsim: error: --hw-set learn\.eprop\.hidden=yes: learn\.eprop\.hidden must be an integer or true/false' --hw-set learn.eprop.hidden=yes
 learn 2 '^qrsim: error: --hw-set learn\.eprp\.hidden=true: learn\.eprp\.hidden: .*qrsim_firmware\.elf has no rule eprp \(it has: ' \
     --hw-set learn.eprp.hidden=true
