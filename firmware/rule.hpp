@@ -19,7 +19,7 @@ namespace fw {
 
 // Bumped whenever LearnParams, the mailbox protocol or RuleInfo change: the simulator refuses
 // an image built against another SDK instead of misreading it.
-constexpr uint32_t kRuleAbi = 0x51520002u;  // "QR", version 2
+constexpr uint32_t kRuleAbi = 0x51520003u;  // "QR", version 3 (LearnParams::momentum)
 
 constexpr uint32_t kRuleNameBytes = 32;
 constexpr uint32_t kRuleDescriptionBytes = 240;

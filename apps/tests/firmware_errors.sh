@@ -44,13 +44,13 @@ learn 1 'norule\.elf: not a usable firmware image: it registers no rule \(QRSIM_
 /usr/bin/python3 - "$good" "$tmp/old_sdk.elf" <<'PY'
 import struct, sys
 data = bytearray(open(sys.argv[1], "rb").read())
-abi = struct.pack("<I", 0x51520002)
+abi = struct.pack("<I", 0x51520003)
 assert data.count(abi) >= 1, "no descriptor ABI word"
 i = data.index(abi)
-data[i:i + 4] = struct.pack("<I", 0x51520001)
+data[i:i + 4] = struct.pack("<I", 0x51520002)
 open(sys.argv[2], "wb").write(data)
 PY
-learn 1 'old_sdk\.elf: not a usable firmware image: built against another firmware SDK \(ABI 0x51520001, this qrsim 0x51520002\): rebuild it with scripts/build_rule' "$tmp/old_sdk.elf"
+learn 1 'old_sdk\.elf: not a usable firmware image: built against another firmware SDK \(ABI 0x51520002, this qrsim 0x51520003\): rebuild it with scripts/build_rule' "$tmp/old_sdk.elf"
 # Too large for the core the config declares.
 learn 1 'sign_readout\.elf: firmware image needs [0-9]+ bytes of ROM .*learn\.rom_bytes = 4096' "$good" --hw-set learn.rom_bytes=4096
 learn 1 'sign_readout\.elf: the firmware needs [0-9]+ bytes of RAM \(stack, data\) \+ [0-9]+ of working buffers, learn\.ram_bytes = 4096' \
