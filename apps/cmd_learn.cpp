@@ -76,6 +76,7 @@ void print_learning_setup(const LearnSetup& su, const LearningEngine& engine, in
                  su.task->info().name.c_str(), hw.name.c_str(), hw.fanin, engine.rule().name,
                  lp.placement == fw::place_synapse ? "per synapse" : "per presynaptic neuron", lp.eps_bits, lp.bar_bits,
                  update_name(lp.update), momentum, feedback_name(lp.feedback), epochs);
+    print_mismatch(stderr, hw);
 }
 
 int64_t total_bits(const std::map<std::string, int64_t>& bits) {
@@ -318,7 +319,7 @@ nlohmann::json learning_report(const LearnResults& r, const TrainingRun& tr, con
     rep["memory_bits"] = {{"inference", mi}, {"learning", ml}, {"inference_total", r.inf_bits}, {"learning_total", r.learn_bits},
                           {"learning_state", r.state_bits}, {"learning_scratch", r.scratch_bits}};
     rep["wall_time_s"] = r.wall;
-    rep["hw"] = {{"name", hw.name}, {"source", hw.source}, {"fanin", hw.fanin}};
+    rep["hw"] = hw_report(hw);
     return rep;
 }
 

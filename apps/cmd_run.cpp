@@ -192,7 +192,7 @@ nlohmann::json tile_run_report(const TileRun& r, const RunCommand& cmd, const Co
     report["sops"] = r.counters[Action::sop];
     report["sim_time_s"] = r.sim_time_s;
     report["wall_time_s"] = r.wall_s;
-    report["hw"] = {{"name", hw.name}, {"source", hw.source}, {"tiles", hw.tiles()}, {"fanin", hw.fanin}};
+    report["hw"] = hw_report(hw);
     report["checkpoint"] = cmd.net;
     return report;
 }
@@ -247,6 +247,7 @@ void run_on_tile(const RunCommand& cmd) {
     std::fprintf(stderr, "qrsim run: %s on %s (%d tile%s, K=%d), %d neurons + %d readout, %zu CAM entries, %d test samples\n",
                  info.name.c_str(), in.hw.name.c_str(), in.hw.tiles(), in.hw.tiles() == 1 ? "" : "s", in.hw.fanin, net.n_rec,
                  net.n_out, net.n_entries(), task->size(Split::test));
+    print_mismatch(stderr, in.hw);
 
     TileRun r;
     run_test_split(chip, *task, ann, r);

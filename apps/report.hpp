@@ -5,8 +5,10 @@
 #pragma once
 
 #include "apps/config.hpp"
+#include "hw_models/hw_config.hpp"
 
 #include <nlohmann/json.hpp>
+#include <cstdio>
 #include <string>
 
 namespace qrsim::app {
@@ -15,6 +17,11 @@ namespace qrsim::app {
 nlohmann::json base_report(const std::string& command, const Config& config);
 
 // Pretty-printed, written atomically.
+// The hardware a run used: preset, file, tiles, K and the device mismatch drawn.
+nlohmann::json hw_report(const HwConfig& hw);
+// One line naming the mismatch drawn, when there is any.
+void print_mismatch(std::FILE* out, const HwConfig& hw);
+
 void write_report(const std::string& path, const nlohmann::json& report);
 std::string report_text(const nlohmann::json& report);
 

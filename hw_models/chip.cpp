@@ -1,6 +1,7 @@
 #include "hw_models/chip.hpp"
 
 #include "common/atomic_file.hpp"
+#include "hw_models/mismatch.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -14,13 +15,24 @@
 
 namespace qrsim {
 
-Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
+namespace {
+// The network as this chip's circuits realise it: its own mismatch drawn unless the caller
+// drew it already.
+TileNetwork as_built(const HwConfig& hw, const TileNetwork& net) {
+    TileNetwork built = net;
+    if (hw.mismatch.any() && built.neuron_luts.empty()) apply_mismatch(built, hw.mismatch, hw);
+    return built;
+}
+}  // namespace
+
+Chip::Chip(const HwConfig& hw, const TileNetwork& nominal, const std::string& name)
     : hw_(hw),
       costs_(EnergyTable::load(hw.energy_table), hw),
       step_stats_(static_cast<double>(hw.step_ns) * 1e-9),
-      n_out_(net.n_out),
-      n_rec_(net.n_rec),
-      n_addresses_(net.n_addresses()) {
+      n_out_(nominal.n_out),
+      n_rec_(nominal.n_rec),
+      n_addresses_(nominal.n_addresses()) {
+    const TileNetwork net = as_built(hw, nominal);
     check_capacity(hw);
     check_fits(net, hw);
     const StepLatencies latencies = step_latencies(costs_, hw);
@@ -45,6 +57,7 @@ Chip::Chip(const HwConfig& hw, const TileNetwork& net, const std::string& name)
         const int slot = j % npt;
         tile.place(slot, j, net.is_readout(j) ? NeuronRole::readout : NeuronRole::hidden, net.config_of(j),
                    net.bias[j], net.lut_group(j));
+        if (!net.neuron_luts.empty()) tile.set_neuron_lut(slot, net.neuron_luts[j]);
         for (const EntryCode& e : net.fanin[j]) {
             tile.fanin().append(slot, e.pre, e.code);
             auto& r = routes[e.pre];

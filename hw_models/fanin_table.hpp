@@ -40,9 +40,10 @@ public:
     // The packed entry as stored (firmware/memory_map.hpp layout), for the learning HAL.
     uint32_t raw(int slot, int entry) const { return at(slot, entry); }
 
-    // Which LUT group a slot reads (0: hidden, 1: readout, 2..: further hidden layers) and
+    // Which LUT group a slot reads (0: hidden, 1: readout, 2..: further hidden layers; under
+    // mismatch every slot its own, after those) and
     // the size of one group's expanded LUT: group g starts at g x stride in the tile's table.
-    void set_group(int slot, int group) { group_[slot] = static_cast<uint8_t>(group); dirty_ = true; }
+    void set_group(int slot, int group) { group_[slot] = static_cast<uint16_t>(group); dirty_ = true; }
     void set_lut_stride(int stride) { lut_stride_ = stride; dirty_ = true; }
 
     // The inverted index for addresses [0, n_addresses); rebuilt only after writes.
@@ -72,7 +73,7 @@ private:
     fw::EntryLayout layout_;
     int slots_, fanin_, neurons_per_core_, first_global_;
     std::vector<uint32_t> entries_;  // slots x K packed entries
-    std::vector<uint8_t> group_;
+    std::vector<uint16_t> group_;
     int lut_stride_ = 0;
     bool dirty_ = true;
     std::vector<uint32_t> offsets_{0};

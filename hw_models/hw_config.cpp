@@ -300,6 +300,14 @@ HwConfigRaw read_raw(const toml::table& root, const std::string& origin) {
         m.rule_settings(r.learn_rule_settings);
         m.finish();
     }
+    if (const toml::table* t = top.table("mismatch")) {
+        TableReader m(*t, "mismatch", origin);
+        m.number("weights", r.mismatch_weights);
+        m.number("time_constants", r.mismatch_time_constants);
+        m.number("thresholds", r.mismatch_thresholds);
+        m.integer("seed", r.mismatch_seed);
+        m.finish();
+    }
     if (const toml::table* t = top.table("energy")) {
         TableReader m(*t, "energy", origin);
         m.string("table", r.energy_table);
@@ -422,6 +430,18 @@ HwConfig resolve_hw_config(const HwConfigRaw& r, const std::string& o, const std
     l.momentum = r.learn_momentum.value_or(l.momentum);
     if (!(l.momentum >= 0 && l.momentum <= 0.99))
         fail(o, "learn.momentum = " + std::to_string(l.momentum) + " out of range [0, 0.99]");
+
+    auto spread = [&](const std::optional<double>& v, const char* field) {
+        const double x = v.value_or(0.0);
+        if (!(x >= 0 && x <= 0.5))
+            fail(o, std::string(field) + " = " + std::to_string(x) +
+                        " out of range [0, 0.5] (a relative spread, std / mean: 0.1 is 10 %)");
+        return x;
+    };
+    c.mismatch.weights = spread(r.mismatch_weights, "mismatch.weights");
+    c.mismatch.time_constants = spread(r.mismatch_time_constants, "mismatch.time_constants");
+    c.mismatch.thresholds = spread(r.mismatch_thresholds, "mismatch.thresholds");
+    c.mismatch.seed = static_cast<uint32_t>(ranged(r.mismatch_seed, 1, 0, 4294967295LL, o, "mismatch.seed"));
 
     l.core = choice<std::string>(r.learn_core, l.core, {{"iss", "iss"}, {"native", "native"}}, o, "learn.core");
     l.realtime = choice<std::string>(r.learn_realtime, l.realtime, {{"report", "report"}, {"error", "error"}}, o,

@@ -58,6 +58,9 @@ struct HwConfigRaw {
         learn_rewire_shift, learn_seed, learn_sram_bits;
     std::optional<double> learn_learning_rate, learn_readout_learning_rate, learn_bias_learning_rate, learn_step,
         learn_lr_decay, learn_momentum;
+    // [mismatch]
+    std::optional<double> mismatch_weights, mismatch_time_constants, mismatch_thresholds;
+    std::optional<int64_t> mismatch_seed;
     // [energy]
     std::optional<std::string> energy_table;
     // [vcd]
@@ -109,6 +112,13 @@ struct LearnConfig {
     bool profile = false;                 // iss: instructions retired per firmware function
 };
 
+// [mismatch]: relative spreads (std / mean) of the analog circuits, hw_models/mismatch.hpp.
+struct MismatchConfig {
+    double weights = 0, time_constants = 0, thresholds = 0;
+    uint32_t seed = 1;  // the chip: the same seed draws the same circuits
+    bool any() const { return weights > 0 || time_constants > 0 || thresholds > 0; }
+};
+
 struct HwConfig {
     std::string name;
     std::string description;
@@ -148,6 +158,7 @@ struct HwConfig {
     int64_t sram_bits = 0;  // per tile capacity
 
     LearnConfig learn;
+    MismatchConfig mismatch;
 
     std::string energy_table;  // resolved path
 

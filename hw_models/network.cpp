@@ -18,6 +18,19 @@ size_t TileNetwork::n_entries() const {
     return n;
 }
 
+fw::Decay decay_of(double f) {
+    fw::Decay d;
+    d.q15 = static_cast<uint16_t>(std::max(0L, std::min(32767L, std::lround(f * 32768.0))));
+    // x - x/2^s approximates f x with 2^-s = 1 - f.
+    const double s = std::round(-std::log2(std::max(1e-9, 1.0 - f)));
+    d.shift = static_cast<uint8_t>(std::max(1.0, std::min(30.0, s)));
+    return d;
+}
+
+double decay_factor(const fw::Decay& d, fw::LeakMode leak) {
+    return leak == fw::leak_shift ? 1.0 - std::ldexp(1.0, -d.shift) : d.q15 / 32768.0;
+}
+
 namespace {
 
 const char* kind_name(WeightKind k) {
@@ -29,21 +42,11 @@ const char* kind_name(WeightKind k) {
     }
 }
 
-uint16_t q15_of(double f) {
-    const long r = std::lround(f * 32768.0);
-    return static_cast<uint16_t>(std::max(0L, std::min(32767L, r)));
-}
 
-uint8_t shift_of(double f) {
-    // x - x/2^s approximates f x with 2^-s = 1 - f.
-    const double s = std::round(-std::log2(std::max(1e-9, 1.0 - f)));
-    return static_cast<uint8_t>(std::max(1.0, std::min(30.0, s)));
-}
 
 fw::NeuronConfig base_config(const HwConfig& hw, double decay) {
     fw::NeuronConfig c;
-    c.alpha.q15 = q15_of(decay);
-    c.alpha.shift = shift_of(decay);
+    c.alpha = decay_of(decay);
     c.v_bits = static_cast<uint8_t>(hw.membrane_bits);
     c.a_bits = static_cast<uint8_t>(hw.adaptation_bits);
     c.a_frac = static_cast<uint8_t>(hw.adaptation_frac_bits);
@@ -85,8 +88,7 @@ void set_neuron_configs(const RsnnParams& p, const HwConfig& hw, TileNetwork& ne
     net.lif.refractory = static_cast<uint8_t>(std::max(0, std::min(255, p.refractory)));
     net.alif = net.lif;
     net.alif.adaptive = true;
-    net.alif.rho.q15 = q15_of(p.rho());
-    net.alif.rho.shift = shift_of(p.rho());
+    net.alif.rho = decay_of(p.rho());
     net.alif.beta = static_cast<int32_t>(std::llround(std::ldexp(p.beta, hw.membrane_frac_bits)));
     net.readout = base_config(hw, p.kappa());
 }

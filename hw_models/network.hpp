@@ -40,18 +40,31 @@ struct TileNetwork {
     std::vector<GroupLut> layer_luts;
     std::vector<uint8_t> layer_lut;  // n_rec or empty
     std::vector<std::vector<EntryCode>> fanin;  // per neuron, n_rec + n_out lists
+    // Device mismatch (hw_models/mismatch.hpp): every neuron's own config and the weights
+    // its synapse circuits actually add, n_rec + n_out each; empty: the nominal ones.
+    std::vector<fw::NeuronConfig> neuron_configs;
+    std::vector<GroupLut> neuron_luts;
 
     int n_neurons() const { return n_rec + n_out; }
     int n_addresses() const { return n_in + n_rec; }
     bool is_readout(int j) const { return j >= n_rec; }
     bool is_alif(int j) const { return j < n_rec && j >= n_rec - n_alif; }
-    const fw::NeuronConfig& config_of(int j) const { return is_readout(j) ? readout : (is_alif(j) ? alif : lif); }
+    const fw::NeuronConfig& nominal_config_of(int j) const { return is_readout(j) ? readout : (is_alif(j) ? alif : lif); }
+    const fw::NeuronConfig& config_of(int j) const {
+        return neuron_configs.empty() ? nominal_config_of(j) : neuron_configs[j];
+    }
     int n_luts() const { return 2 + static_cast<int>(layer_luts.size()); }
     const GroupLut& lut(int group) const { return group == 0 ? hidden : group == 1 ? out : layer_luts.at(group - 2); }
     int lut_group(int j) const { return is_readout(j) ? 1 : layer_lut.empty() ? 0 : layer_lut[j]; }
-    const GroupLut& lut_of(int j) const { return lut(lut_group(j)); }
+    // The weights neuron j's entries add: its group's LUT, or its own under mismatch.
+    const GroupLut& lut_of(int j) const { return neuron_luts.empty() ? lut(lut_group(j)) : neuron_luts[j]; }
     size_t n_entries() const;
 };
+
+// A decay factor f in (0, 1) in both forms the neuron core knows (1.15 multiply, shift),
+// and back: the factor the configured leak mode applies.
+fw::Decay decay_of(double f);
+double decay_factor(const fw::Decay& d, fw::LeakMode leak);
 
 // Fixed-point neuron configs from the float parameters, in the hw config's formats
 // (membrane LSB = 2^-membrane_frac_bits). Throws naming the field if v_th does not fit.

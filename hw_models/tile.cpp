@@ -71,6 +71,20 @@ void Tile::set_lut(int group, const GroupLut& lut) {
     fanin_.set_lut_stride(size);
 }
 
+void Tile::set_neuron_lut(int slot, const GroupLut& lut) {
+    const int size = fw::lut_size(lut.kind, lut.weight_bits);
+    if (lut_.empty() || static_cast<int>(lut.table.size()) != size)
+        throw std::runtime_error("tile: a neuron's own LUT needs the groups' LUTs set first, of the same size");
+    const size_t group = static_cast<size_t>(hw_.lut_groups) + slot;
+    if ((group + 1) * size > 65536)
+        throw std::runtime_error("tile " + std::to_string(index_) + ": mismatch needs a LUT per neuron, " +
+                                 std::to_string(hw_.lut_groups + slots_) + " x " + std::to_string(size) +
+                                 " values, more than the model's 65,536 (fewer tile.neurons_per_core or synapse.weight_bits)");
+    if (lut_.size() < (group + 1) * size) lut_.resize((static_cast<size_t>(hw_.lut_groups) + slots_) * size, 0);
+    std::copy(lut.table.begin(), lut.table.end(), lut_.begin() + group * size);
+    fanin_.set_group(slot, static_cast<int>(group));
+}
+
 void Tile::write_bias(int slot, int32_t value) {
     if (slot < 0 || slot >= slots_ || neurons_.role(slot) != NeuronRole::readout)
         throw std::runtime_error("tile " + std::to_string(index_) + ": bias write to slot " + std::to_string(slot) +

@@ -48,6 +48,10 @@ public:
     void place(int slot, int global_neuron, NeuronRole role, const fw::NeuronConfig& config, int32_t bias,
                int lut_group = -1);
     void set_lut(int group, const GroupLut& lut);
+    // Device mismatch: the weights this slot's synapse circuits add instead of its group's
+    // (hw_models/mismatch.hpp). Call after place(); the learning core keeps reading the
+    // nominal groups, which stay first in weight_lut().
+    void set_neuron_lut(int slot, const GroupLut& lut);
     void set_address_space(int n_in, int n_addresses);
     FaninTable& fanin() { return fanin_; }
     const FaninTable& fanin() const { return fanin_; }

@@ -298,13 +298,13 @@ static void check_constraints_over_run(const std::vector<std::string>& overrides
     std::vector<uint32_t> before(static_cast<size_t>(lp.n_slots()) * lp.K);
     SpikeSample sample;
     for (int i = 0; i < samples; ++i) {
-        for (int s = 0; s < lp.n_slots(); ++s)
+        for (int s = 0; s < static_cast<int>(lp.n_slots()); ++s)
             for (int e = 0; e < lp.K; ++e) before[s * lp.K + e] = f.raw(s, e);
         su.task->encode(Split::train, i, sample);
         chip.run_sample(sample, su.task->info().readout_begin);
         std::vector<int32_t> h, addr;
         eng.hidden_parameters(h, addr);
-        for (int s = 0; s < lp.n_slots(); ++s) {
+        for (int s = 0; s < static_cast<int>(lp.n_slots()); ++s) {
             max_used = std::max(max_used, f.used(s));
             for (int e = 0; e < lp.K; ++e) {
                 ++checks;
@@ -382,7 +382,7 @@ static void check_iss_vs_native(std::vector<std::string> overrides, int samples,
     FaninTable& fa = iss.tile(0).fanin_table();
     FaninTable& fb = native.tile(0).fanin_table();
     std::vector<uint32_t> initial;
-    for (int s = 0; s < lp.n_slots(); ++s)
+    for (int s = 0; s < static_cast<int>(lp.n_slots()); ++s)
         for (int e = 0; e < lp.K; ++e) initial.push_back(fa.raw(s, e));
     const fw::LearnMem learning[] = {fw::lmem_pre, fw::lmem_post, fw::lmem_syn, fw::lmem_hidden, fw::lmem_accum,
                                      fw::lmem_moments};
@@ -393,14 +393,14 @@ static void check_iss_vs_native(std::vector<std::string> overrides, int samples,
         su.task->encode(Split::train, i, sample);
         pred_diff += iss.run_sample(sample, su.task->info().readout_begin).prediction !=
                      native.run_sample(sample, su.task->info().readout_begin).prediction;
-        for (int s = 0; s < lp.n_slots(); ++s)
+        for (int s = 0; s < static_cast<int>(lp.n_slots()); ++s)
             for (int e = 0; e < lp.K; ++e) differing += fa.raw(s, e) != fb.raw(s, e);
         for (fw::LearnMem m : learning) differing += a.memory(m) != b.memory(m);
         for (int k = 0; k < lp.n_out; ++k) differing += iss.tile(0).bias_of(lp.n_rec + k) != native.tile(0).bias_of(lp.n_rec + k);
     }
     iss.set_learning(false);
     native.set_learning(false);
-    for (int s = 0; s < lp.n_slots(); ++s)
+    for (int s = 0; s < static_cast<int>(lp.n_slots()); ++s)
         for (int e = 0; e < lp.K; ++e) {
             entries_changed += fa.raw(s, e) != initial[s * lp.K + e];
             differing += fa.raw(s, e) != fb.raw(s, e);
@@ -549,7 +549,7 @@ static void check_hidden_stores_agree(std::vector<std::string> overrides, int sa
         a.hidden_parameters(ha, addra);
         b.hidden_parameters(hb, addrb);
         differing += (ha != hb) + (addra != addrb);
-        for (int s = 0; s < lp.n_slots(); ++s)
+        for (int s = 0; s < static_cast<int>(lp.n_slots()); ++s)
             for (int e = 0; e < lp.K; ++e) {
                 differing += fa.valid(s, e) != fb.valid(s, e);
                 if (fa.valid(s, e) && fb.valid(s, e)) differing += fa.raw(s, e) != fb.raw(s, e);
@@ -637,7 +637,7 @@ static uint64_t learning_checksum(Chip& chip, const LearningEngine& eng) {
     };
     const fw::LearnParams& lp = eng.params();
     FaninTable& f = chip.tile(0).fanin_table();
-    for (int s = 0; s < lp.n_slots(); ++s)
+    for (int s = 0; s < static_cast<int>(lp.n_slots()); ++s)
         for (int e = 0; e < lp.K; ++e) mix(f.raw(s, e));
     for (int m = fw::lmem_pre; m < fw::lmem_count_; ++m)
         for (int32_t v : eng.memory(static_cast<fw::LearnMem>(m))) mix(static_cast<uint32_t>(v));

@@ -100,6 +100,10 @@ learn 2 '^qrsim: error: --hw-set learn\.eprop\.hidden=2: learn\.eprop\.hidden mu
 learn 2 '^qrsim: error: --hw-set learn\.momentum=1: learn\.momentum = 1\.000000 out of range \[0, 0\.99\]' --hw-set learn.momentum=1
 learn 1 '^qrsim: error: .*dynapse2\.toml: learn\.momentum = 0\.500000 needs learn\.update = "sign" or "accumulate", whose accumulators carry it' \
     --hw-set learn.momentum=0.5
+# Device mismatch: spreads are relative (std / mean), the table has three of them.
+learn 2 '^qrsim: error: --hw-set mismatch\.weights=0\.6: mismatch\.weights = 0\.600000 out of range \[0, 0\.5\] \(a relative spread' \
+    --hw-set mismatch.weights=0.6
+learn 2 '^qrsim: error: --hw-set mismatch\.spread=0\.1: unknown key mismatch\.spread' --hw-set mismatch.spread=0.1
 learn 2 '^qrsim: error: --hw-set learn\.eprop\.hidden=yes: learn\.eprop\.hidden must be an integer or true/false' --hw-set learn.eprop.hidden=yes
 learn 2 '^qrsim: error: --hw-set learn\.eprp\.hidden=true: learn\.eprp\.hidden: .*qrsim_firmware\.elf has no rule eprp \(it has: ' \
     --hw-set learn.eprp.hidden=true

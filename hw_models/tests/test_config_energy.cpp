@@ -4,6 +4,7 @@
 #include "hw_models/energy.hpp"
 #include "hw_models/hw_config.hpp"
 #include "hw_models/memory_report.hpp"
+#include "hw_models/mismatch.hpp"
 #include "hw_models/network.hpp"
 #include "hw_models/tests/test_support.hpp"
 
@@ -159,4 +160,101 @@ TEST_CASE("per-layer weight levels load into their own LUTs", "[hw_config][loade
     cc.layers[0].neurons = 3;
     ck.extra = constraint_to_extra(cc);
     CHECK_THROWS_WITH(network_from_checkpoint(ck, three), Contains("beyond the 4 recurrent"));
+}
+
+namespace {
+// tau = -dt / ln f of a decay factor, in steps.
+double tau_of(const fw::Decay& d, fw::LeakMode leak) { return -1.0 / std::log(decay_factor(d, leak)); }
+
+double mean_of(const std::vector<double>& x) {
+    double s = 0;
+    for (double v : x) s += v;
+    return s / x.size();
+}
+
+double std_of(const std::vector<double>& x) {
+    const double m = mean_of(x);
+    double s = 0;
+    for (double v : x) s += (v - m) * (v - m);
+    return std::sqrt(s / (x.size() - 1));
+}
+}  // namespace
+
+// The drawn factors against the requested spreads: each parameter's sample spread over the
+// network's neurons (the 1 / sqrt(2 (n-1)) error of a sample std is about 6 % here).
+TEST_CASE("device mismatch draws each parameter with its own spread per neuron", "[hw_config][mismatch]") {
+    const HwConfig hw = load_hw_config("dynapse2");
+    RsnnParams p;
+    p.n_in = 80;
+    p.n_rec = 200;
+    p.n_alif = 100;
+    p.n_out = 10;
+    const TileNetwork net = random_network(hw, p, 64, 1, 0.5, 0.5);
+    MismatchConfig m;
+    m.weights = 0.2;
+    m.time_constants = 0.1;
+    m.thresholds = 0.3;
+    m.seed = 3;
+    TileNetwork drawn = net;
+    apply_mismatch(drawn, m, hw);
+    REQUIRE(drawn.neuron_configs.size() == 210u);
+    REQUIRE(drawn.neuron_luts.size() == 210u);
+    std::vector<double> th, tau, tau_a, base;
+    for (int j = 0; j < net.n_neurons(); ++j) {
+        const fw::NeuronConfig& c0 = net.config_of(j);
+        const fw::NeuronConfig& c = drawn.config_of(j);
+        tau.push_back(tau_of(c.alpha, c.leak) / tau_of(c0.alpha, c0.leak));
+        if (c.adaptive) tau_a.push_back(tau_of(c.rho, c.leak) / tau_of(c0.rho, c0.leak));
+        if (net.is_readout(j))
+            CHECK(c.v_th == c0.v_th);
+        else
+            th.push_back(double(c.v_th) / c0.v_th);
+        const GroupLut& lut0 = net.lut(net.lut_group(j));
+        const GroupLut& lut = drawn.lut_of(j);
+        REQUIRE(lut.stored.size() == 4u);
+        for (size_t b = 0; b < 4; ++b) base.push_back(double(lut.stored[b]) / lut0.stored[b]);
+        // The expanded table is the drawn bases' own: mask 0b0011 adds bases 0 and 1.
+        CHECK(lut.table[fw::lut_index(lut.kind, lut.weight_bits, 3)] == lut.stored[0] + lut.stored[1]);
+    }
+    CHECK(mean_of(th) == Approx(1.0).margin(0.05));
+    CHECK(std_of(th) == Approx(0.3).epsilon(0.15));
+    CHECK(mean_of(tau) == Approx(1.0).margin(0.02));
+    CHECK(std_of(tau) == Approx(0.1).epsilon(0.15));
+    CHECK(std_of(tau_a) == Approx(0.1).epsilon(0.2));
+    CHECK(mean_of(base) == Approx(1.0).margin(0.03));
+    CHECK(std_of(base) == Approx(0.2).epsilon(0.15));
+    // The 4 bases of a neuron are 4 circuits: not one factor shared.
+    int same = 0;
+    for (size_t i = 0; i < base.size(); i += 4) same += base[i] == base[i + 1] && base[i] == base[i + 2];
+    CHECK(same < 5);
+
+    // A spread of 0 keeps its parameter nominal; the same seed draws the same chip.
+    MismatchConfig only_th;
+    only_th.thresholds = 0.3;
+    only_th.seed = 3;
+    TileNetwork th_only = net;
+    apply_mismatch(th_only, only_th, hw);
+    for (int j = 0; j < net.n_neurons(); ++j) {
+        CHECK(th_only.config_of(j).alpha.q15 == net.config_of(j).alpha.q15);
+        CHECK(th_only.lut_of(j).table == net.lut(net.lut_group(j)).table);
+        CHECK(th_only.config_of(j).v_th == drawn.config_of(j).v_th);
+    }
+    only_th.seed = 4;
+    TileNetwork other_chip = net;
+    apply_mismatch(other_chip, only_th, hw);
+    int moved = 0;
+    for (int j = 0; j < net.n_rec; ++j) moved += other_chip.config_of(j).v_th != drawn.config_of(j).v_th;
+    CHECK(moved > 150);
+
+    // A drawn weight past the LUT's width is one error naming the key.
+    HwConfig narrow = hw;
+    int widest = 0;
+    for (int32_t v : net.hidden.stored) widest = std::max(widest, std::abs(v));
+    for (int32_t v : net.out.stored) widest = std::max(widest, std::abs(v));
+    narrow.lut_bits = 1;
+    while (fw::max_signed(narrow.lut_bits) < widest) ++narrow.lut_bits;
+    MismatchConfig wide;
+    wide.weights = 0.5;
+    TileNetwork over = net;
+    CHECK_THROWS_WITH(apply_mismatch(over, wide, narrow), Contains("mismatch.weights = 0.5") && Contains("synapse.lut_bits"));
 }

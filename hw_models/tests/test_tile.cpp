@@ -2,6 +2,7 @@
 // energy of a hand-traced tiny run, the VCD trace and the mesh timing check. Each TEST_CASE runs in its
 // own process (one elaboration); every REQUIRE runs after sc_start has returned.
 #include "hw_models/chip.hpp"
+#include "hw_models/mismatch.hpp"
 #include "hw_models/reference_loop.hpp"
 #include "hw_models/tests/test_support.hpp"
 
@@ -39,34 +40,27 @@ std::string first_difference(const std::vector<SpikeEvent>& a, const std::vector
     return "";
 }
 
-}  // namespace
-
 // Two implementations of the same schedule (hw_models/step_schedule.hpp): the network split
 // over a 2 x 2 mesh, each tile matching its packets in its CAMs' inverted index and sending
 // its spikes through the router in SystemC time, against one flat loop over plain target
 // lists. Both draw stochastic rounding from per-core LFSRs laid out by global core.
-TEST_CASE("the chip on a 2x2 mesh equals the plain reference loop step by step on fmnist-rows", "[tile][bitexact]") {
-    const auto task = test::fmnist_rows(20);
-    // dynapse2: stochastic rounding, multiply leak; 4 tiles of one 40-neuron core.
-    const HwConfig hw = test::edited_preset(
-        "dynapse2", {{"width = 1", "width = 2"}, {"height = 1", "height = 2"}, {"cores = 4", "cores = 1"},
-                     {"neurons_per_core = 256", "neurons_per_core = 40"}});
-    const RsnnParams p = fmnist_params(*task, 128, 32);
-    const TileNetwork net = random_network(hw, p, 64, 7, 0.6, 0.3);
+// `reference_net` is what the loop runs; the chip builds its own from `net` and hw.
+void check_chip_equals_reference(const HwConfig& hw, const TileNetwork& net, const TileNetwork& reference_net,
+                                 const Task& task, const RsnnParams& p) {
     Chip chip(hw, net);
     REQUIRE(chip.tiles() == 4);
-    ReferenceLoop ref(net, hw.neurons_per_core, hw.seed);
+    ReferenceLoop ref(reference_net, hw.neurons_per_core, hw.seed);
     chip.record_spikes(true);
     std::vector<std::string> diffs;
     std::vector<SampleResult> tile_results;
     std::vector<ReferenceLoop::Result> ref_results;
     size_t total_spikes = 0;
     SpikeSample s;
-    for (int i = 0; i < task->size(Split::test); ++i) {
-        task->encode(Split::test, i, s);
-        tile_results.push_back(chip.run_sample(s, task->info().readout_begin));
+    for (int i = 0; i < task.size(Split::test); ++i) {
+        task.encode(Split::test, i, s);
+        tile_results.push_back(chip.run_sample(s, task.info().readout_begin));
         std::vector<SpikeEvent> ref_spikes;
-        ref_results.push_back(ref.run(s, task->info().readout_begin, &ref_spikes));
+        ref_results.push_back(ref.run(s, task.info().readout_begin, &ref_spikes));
         const auto tile_spikes = chip.take_spikes();
         total_spikes += ref_spikes.size();
         diffs.push_back(first_difference(tile_spikes, ref_spikes));
@@ -78,7 +72,7 @@ TEST_CASE("the chip on a 2x2 mesh equals the plain reference loop step by step o
         REQUIRE(tile_results[i].prediction == ref_results[i].prediction);
     }
     // The network is active but not saturated: the check has spikes to compare.
-    const double rate = double(total_spikes) / (diffs.size() * p.n_rec * task->info().n_steps);
+    const double rate = double(total_spikes) / (diffs.size() * p.n_rec * task.info().n_steps);
     INFO("spikes per neuron per step " << rate);
     WARN("recurrent spikes per neuron per step: " << rate << " over " << total_spikes << " spikes");
     CHECK(rate > 0.01);
@@ -86,6 +80,51 @@ TEST_CASE("the chip on a 2x2 mesh equals the plain reference loop step by step o
     // Every entry an event matched, on whichever tile holds it, once.
     CHECK(chip.counters()[Action::sop] == ref.synaptic_events());
     CHECK(chip.counters()[Action::hop_ew] + chip.counters()[Action::hop_ns] > 0);
+}
+
+// dynapse2: stochastic rounding, multiply leak; 4 tiles of one 40-neuron core.
+HwConfig mesh_of_four(std::vector<std::pair<std::string, std::string>> more = {}) {
+    std::vector<std::pair<std::string, std::string>> edits{{"width = 1", "width = 2"}, {"height = 1", "height = 2"},
+                                                           {"cores = 4", "cores = 1"},
+                                                           {"neurons_per_core = 256", "neurons_per_core = 40"}};
+    edits.insert(edits.end(), more.begin(), more.end());
+    return test::edited_preset("dynapse2", edits);
+}
+
+}  // namespace
+
+TEST_CASE("the chip on a 2x2 mesh equals the plain reference loop step by step on fmnist-rows", "[tile][bitexact]") {
+    const auto task = test::fmnist_rows(20);
+    const HwConfig hw = mesh_of_four();
+    const RsnnParams p = fmnist_params(*task, 128, 32);
+    const TileNetwork net = random_network(hw, p, 64, 7, 0.6, 0.3);
+    check_chip_equals_reference(hw, net, net, *task, p);
+}
+
+// The chip draws its circuits' mismatch itself and places a LUT per neuron; the loop reads
+// the drawn network's per-neuron weights and configs straight from their lists.
+TEST_CASE("under device mismatch the chip on a 2x2 mesh equals the reference loop on the drawn network", "[tile][bitexact][mismatch]") {
+    const auto task = test::fmnist_rows(20);
+    HwConfig hw = mesh_of_four();
+    hw.mismatch.weights = hw.mismatch.time_constants = hw.mismatch.thresholds = 0.2;
+    hw.mismatch.seed = 5;
+    const RsnnParams p = fmnist_params(*task, 128, 32);
+    const TileNetwork net = random_network(hw, p, 64, 7, 0.6, 0.3);
+    TileNetwork drawn = net;
+    apply_mismatch(drawn, hw.mismatch, hw);
+    // The draw changed what the loop runs: a chip that ignored it would differ.
+    ReferenceLoop nominal(net, hw.neurons_per_core, hw.seed), mismatched(drawn, hw.neurons_per_core, hw.seed);
+    SpikeSample s;
+    int differ = 0;
+    for (int i = 0; i < task->size(Split::test); ++i) {
+        task->encode(Split::test, i, s);
+        std::vector<SpikeEvent> a, b;
+        nominal.run(s, task->info().readout_begin, &a);
+        mismatched.run(s, task->info().readout_begin, &b);
+        differ += a != b;
+    }
+    REQUIRE(differ == task->size(Split::test));
+    check_chip_equals_reference(hw, net, drawn, *task, p);
 }
 
 TEST_CASE("4-tile mesh gives the same spikes as 1 tile and counts hops", "[tile][mesh]") {
