@@ -2,6 +2,8 @@
 // header and docs/references.md#quantized-rewiring and #deep-r.
 #include "learning_rules/constrained_group.hpp"
 
+#include "learning_rules/nelder_mead.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -12,7 +14,7 @@
 namespace qrsim {
 namespace {
 
-constexpr double kLargeRatio = 4.0;   // dynapse1: large base = 4 x small base, both signs
+constexpr double kLargeRatio = 4.0;   // dynapse1 ladder: large base = 4 x small base, both signs
 constexpr double kFullMask = 15.0;    // dynapse2 with bases s, 2s, 4s, 8s: one entry reaches 15 s
 constexpr double kSnap = 1e-9;        // units closer than this to an integer are that integer
 constexpr double kRegrowUnits = 1e-2; // QR random regrowth: a new pair starts this small
@@ -45,48 +47,74 @@ long long connectivity_budget(const ConstraintSpec& spec, long long pairs) {
     return spec.connectivity >= 1.0 ? pairs : static_cast<long long>(std::floor(spec.connectivity * pairs));
 }
 
+// dynapse1: a = ratio x large + small, the largest integer large count and the rest
+// (>= 0) small, in units of the small base. An integer ratio (the ladder's 4) splits
+// exactly; another one leaves rounding noise in the quotient and the rest, so within kSnap
+// of an integer they are that integer (a pair of 3 large + 2 small must not read back as 2
+// large + (ratio + 2 - tiny) small, nor grow a phantom fraction of a small entry).
+struct Dynapse1Split {
+    double large, small;
+};
+Dynapse1Split split_dynapse1(double a, double ratio) {
+    double large = std::floor(a / ratio);
+    if (ratio == std::floor(ratio)) return {large, a - ratio * large};
+    if (std::abs(a - ratio * (large + 1)) <= kSnap) large += 1;
+    double small = std::max(0.0, a - ratio * large);
+    const double n = std::nearbyint(small);
+    if (std::abs(small - n) <= kSnap) small = n;
+    return {large, small};
+}
+
+// The large/small base ratios of dynapse1 levels {s, L_exc, s, L_inh}: {L_exc / s, L_inh / s}.
+std::array<double, 2> dynapse1_ratios(const GroupQuant& quant) {
+    return {quant.base[1] / quant.base[0], quant.base[3] / quant.base[2]};
+}
+
 // ---- Per-pair arithmetic of the projection.
 // A pair's weight is sign x a x unit, a >= 0 real. In the worst case of rounding (a rounded
 // up) it occupies entries(a) fan-in entries; each entry carries a "token" of weight, and the
 // fan-in step removes the smallest tokens of the row first (ties: tokens of the smaller
 // pair first), so a pair always loses its own smallest tokens first:
 //   none, uniform  one token a
-//   dynapse1       a = 4 L + small: the fraction of small, floor(small) tokens of 1, L of 4
+//   dynapse1       a = R L + small, R = the sign's large/small base ratio (the ladder's 4):
+//                  the fraction of small, floor(small) tokens of 1, L of R
 //   dynapse2       e = ceil(a / 15): the rest a - 15 (e - 1), then e - 1 full tokens of 15
+// Only dynapse1 tokens depend on the pair's sign (exc and inh may have different large bases).
 struct PairLadder {
     WeightKind kind = WeightKind::none;
     int fanin = 0;
-    double max_magnitude = kInf;
+    std::array<double, 2> ratio{kLargeRatio, kLargeRatio};  // dynapse1: exc, inh
+    std::array<double, 2> max_magnitude{kInf, kInf};         // exc, inh
 
-    explicit PairLadder(const ConstraintSpec& spec) : kind(spec.kind), fanin(spec.fanin) {
-        if (kind == WeightKind::uniform) max_magnitude = uniform_max_code(spec.weight_bits);
+    explicit PairLadder(const ConstraintSpec& spec, std::array<double, 2> ratios = {kLargeRatio, kLargeRatio})
+        : kind(spec.kind), fanin(spec.fanin), ratio(ratios) {
+        if (kind == WeightKind::uniform) max_magnitude.fill(uniform_max_code(spec.weight_bits));
         // No pair can use more than K entries.
-        if (fanin > 0 && kind == WeightKind::dynapse1) max_magnitude = kLargeRatio * fanin;
-        if (fanin > 0 && kind == WeightKind::dynapse2) max_magnitude = kFullMask * fanin;
+        if (fanin > 0 && kind == WeightKind::dynapse1) max_magnitude = {ratio[0] * fanin, ratio[1] * fanin};
+        if (fanin > 0 && kind == WeightKind::dynapse2) max_magnitude.fill(kFullMask * fanin);
     }
 
-    double canonical(double a) const {
+    double canonical(double a, bool negative) const {
         if (kind != WeightKind::none) {
             const double n = std::nearbyint(a);
             if (std::abs(a - n) <= kSnap) a = n;
         }
-        return std::min(a, max_magnitude);
+        return std::min(a, max_magnitude[negative]);
     }
 
     // Calls fn(size, count) for the pair's tokens, smallest first.
     template <class Fn>
-    void for_each_token(double a, Fn fn) const {
+    void for_each_token(double a, bool negative, Fn fn) const {
         if (a == 0) return;
         switch (kind) {
         case WeightKind::none:
         case WeightKind::uniform: fn(a, 1); break;
         case WeightKind::dynapse1: {
-            const double large = std::floor(a / kLargeRatio);
-            const double small = a - kLargeRatio * large;
+            const auto [large, small] = split_dynapse1(a, ratio[negative]);
             const double whole = std::floor(small);
             if (small > whole) fn(small - whole, 1);
             if (whole > 0) fn(1.0, static_cast<int>(whole));
-            if (large > 0) fn(kLargeRatio, static_cast<int>(large));
+            if (large > 0) fn(ratio[negative], static_cast<int>(large));
             break;
         }
         case WeightKind::dynapse2: {
@@ -98,16 +126,16 @@ struct PairLadder {
         }
     }
 
-    int entries(double a) const {
+    int entries(double a, bool negative) const {
         int n = 0;
-        for_each_token(a, [&](double, int count) { n += count; });
+        for_each_token(a, negative, [&](double, int count) { n += count; });
         return n;
     }
 
     // The magnitude left when the pair drops its `drop` smallest tokens.
-    double drop_smallest(double a, int drop) const {
+    double drop_smallest(double a, bool negative, int drop) const {
         double left = 0;
-        for_each_token(a, [&](double size, int count) {
+        for_each_token(a, negative, [&](double size, int count) {
             const int dropped = std::min(drop, count);
             drop -= dropped;
             left += size * (count - dropped);
@@ -169,20 +197,24 @@ void enforce_connectivity(std::vector<double>& mag, long long budget, std::vecto
 }
 
 // Step (4): per row, drop the smallest tokens until the worst-case entries are exactly <= K.
+// negative: the pairs' signs (row-major, as mag), empty when the tokens do not depend on them.
 struct TiedPair {
     double magnitude;
     int col;
     int tokens;
     bool operator<(const TiedPair& o) const { return std::tie(magnitude, col) < std::tie(o.magnitude, o.col); }
 };
-void enforce_fanin(std::vector<double>& mag, int rows, int cols, const PairLadder& ladder,
-                   std::vector<double>& sizes, std::vector<double>& heap, std::vector<TiedPair>& tied) {
+void enforce_fanin(std::vector<double>& mag, const std::vector<char>& negative, int rows, int cols,
+                   const PairLadder& ladder, std::vector<double>& sizes, std::vector<double>& heap,
+                   std::vector<TiedPair>& tied) {
     if (ladder.fanin <= 0) return;
     for (int r = 0; r < rows; ++r) {
         double* row = mag.data() + static_cast<size_t>(r) * cols;
+        const char* neg = negative.empty() ? nullptr : negative.data() + static_cast<size_t>(r) * cols;
+        auto is_negative = [neg](int c) { return neg && neg[c]; };
         sizes.clear();
         for (int c = 0; c < cols; ++c)
-            ladder.for_each_token(row[c], [&](double size, int count) {
+            ladder.for_each_token(row[c], is_negative(c), [&](double size, int count) {
                 for (int i = 0; i < count; ++i) sizes.push_back(size);
             });
         const long long excess = static_cast<long long>(sizes.size()) - ladder.fanin;
@@ -194,12 +226,12 @@ void enforce_fanin(std::vector<double>& mag, int rows, int cols, const PairLadde
         tied.clear();
         for (int c = 0; c < cols; ++c) {
             int below = 0, equal = 0;
-            ladder.for_each_token(row[c], [&](double size, int count) {
+            ladder.for_each_token(row[c], is_negative(c), [&](double size, int count) {
                 below += size < t ? count : 0;
                 equal += size == t ? count : 0;
             });
             if (equal > 0) tied.push_back({row[c], c, equal});
-            if (below > 0) row[c] = ladder.drop_smallest(row[c], below);
+            if (below > 0) row[c] = ladder.drop_smallest(row[c], is_negative(c), below);
         }
         // The tied tokens go from the smallest pairs first; tied tokens are a pair's
         // smallest remaining ones, since its tokens below t are already gone.
@@ -207,7 +239,7 @@ void enforce_fanin(std::vector<double>& mag, int rows, int cols, const PairLadde
         for (const TiedPair& p : tied) {
             if (ties == 0) break;
             const int drop = static_cast<int>(std::min<long long>(ties, p.tokens));
-            row[p.col] = ladder.drop_smallest(row[p.col], drop);
+            row[p.col] = ladder.drop_smallest(row[p.col], is_negative(p.col), drop);
             ties -= drop;
         }
     }
@@ -228,7 +260,9 @@ public:
                       const GroupOptions& options)
         : ConstrainedGroup("qr", spec, quant, static_cast<int>(initial.rows()), static_cast<int>(initial.cols()),
                            options.allowed),
-          ladder_(spec), unit_(unit_weight(quant)), regrow_(options.regrow),
+          ladder_(spec, quant.kind == WeightKind::dynapse1 ? dynapse1_ratios(quant)
+                                                           : std::array<double, 2>{kLargeRatio, kLargeRatio}),
+          unit_(unit_weight(quant)), regrow_(options.regrow),
           random_regrowth_(options.random_regrowth) {
         require_ladder_levels();
         set_weights(initial);
@@ -308,27 +342,29 @@ private:
     int types() const { return quant_.kind == WeightKind::dynapse1 ? 4 : 1; }
     static double type_sign(int t) { return t >= 2 ? -1.0 : 1.0; }
 
-    // The projection's arithmetic assumes the ladder levels; levels given by the caller must match.
+    // The projection's arithmetic assumes the ladder levels (dynapse1: any large bases above
+    // one small base shared by both signs); levels given by the caller must match.
     void require_ladder_levels() const {
         const double s = quant_.base[0];
         auto same = [](double x, double y) { return std::abs(x - y) <= 1e-12 * std::abs(y); };
         bool ok = unit_ > 0;
         if (quant_.kind == WeightKind::dynapse1)
-            ok = ok && same(quant_.base[1], kLargeRatio * s) && same(quant_.base[2], s) &&
-                 same(quant_.base[3], kLargeRatio * s);
+            ok = ok && quant_.base[1] > s && quant_.base[2] == s && quant_.base[3] > s &&
+                 std::isfinite(quant_.base[1]) && std::isfinite(quant_.base[3]);
         if (quant_.kind == WeightKind::dynapse2)
             ok = ok && same(quant_.base[1], 2 * s) && same(quant_.base[2], 4 * s) && same(quant_.base[3], 8 * s);
         if (!ok)
             throw std::invalid_argument("qr: " + to_string(quant_.kind) +
-                                        " levels must be s>0 (uniform scale>0), dynapse1 {s,4s,s,4s}, "
-                                        "dynapse2 {s,2s,4s,8s}");
+                                        " levels must be s>0 (uniform scale>0), dynapse1 {s,L,s,L'} with L, L' > s "
+                                        "(the ladder: 4s), dynapse2 {s,2s,4s,8s}");
     }
 
     // The pair's signed weight in units; a negative count counts for the opposite sign.
     double signed_units(int p) const {
         const double* h = hidden_.data();
         if (types() == 1) return h[p];
-        return h[4 * p] + kLargeRatio * h[4 * p + 1] - h[4 * p + 2] - kLargeRatio * h[4 * p + 3];
+        const auto& ratio = ladder_.ratio;
+        return h[4 * p] + ratio[0] * h[4 * p + 1] - h[4 * p + 2] - ratio[1] * h[4 * p + 3];
     }
 
     // Writes the canonical parameters of signed weight v (units): dynapse1 counts go to the
@@ -339,11 +375,10 @@ private:
             h[p] = v == 0 ? 0.0 : v;
             return;
         }
-        const double a = std::abs(v);
-        const double large = std::floor(a / kLargeRatio);
+        const auto [large, small] = split_dynapse1(std::abs(v), ladder_.ratio[v < 0]);
         const int first = v < 0 ? 2 : 0;
         std::fill(h + 4 * p, h + 4 * p + 4, 0.0);
-        h[4 * p + first] = a - kLargeRatio * large;
+        h[4 * p + first] = small;
         h[4 * p + first + 1] = large;
     }
 
@@ -356,10 +391,10 @@ private:
             const bool frozen = !allowed(p) || (!regrow_ && dormant_[p]);
             const double v = frozen ? 0.0 : signed_units(p);
             negative_[p] = v < 0;
-            mag_[p] = ladder_.canonical(std::abs(v));
+            mag_[p] = ladder_.canonical(std::abs(v), negative_[p]);
         }
         enforce_connectivity(mag_, connectivity_budget(spec_, n), values_);
-        enforce_fanin(mag_, rows_, cols_, ladder_, values_, heap_, tied_);
+        enforce_fanin(mag_, negative_, rows_, cols_, ladder_, values_, heap_, tied_);
         if (rng && random_regrowth_) regrow_randomly(*rng);
         for (int p = 0; p < n; ++p) {
             store(p, negative_[p] ? -mag_[p] : mag_[p]);
@@ -378,7 +413,7 @@ private:
             long long used = 0;
             scratch_.clear();
             for (int c = 0; c < cols_; ++c) {
-                used += ladder_.entries(row[c]);
+                used += ladder_.entries(row[c], negative_[r * cols_ + c]);
                 if (row[c] == 0 && allowed(r * cols_ + c)) scratch_.push_back(c);
             }
             const long long row_free = ladder_.fanin > 0 ? ladder_.fanin - used : static_cast<long long>(scratch_.size());
@@ -647,17 +682,185 @@ std::unique_ptr<ConstrainedGroup> ConstrainedGroup::make(const std::string& meth
                                                          const Matrix& initial_weights, uint64_t seed,
                                                          const GroupOptions& options) {
     validate(spec);
-    const GroupQuant quant = options.quant ? *options.quant : choose_quant(spec, initial_weights);
+    GroupQuant quant;
+    std::optional<BaseChoiceInfo> base_info;
+    if (options.quant) {
+        quant = *options.quant;
+    } else {
+        quant = choose_quant(spec, initial_weights);
+        if (options.bases == BaseChoice::optimised) {
+            if (spec.kind != WeightKind::dynapse1)
+                throw std::invalid_argument("bases optimised: only for dynapse1 levels, not " + to_string(spec.kind));
+            // The ladder's small base (from all initial weights, as the ladder chooses it);
+            // the large bases from the weights of the pairs that may connect.
+            Matrix w = initial_weights;
+            if (options.allowed.size() != 0) {
+                require_shape(options.allowed, static_cast<int>(w.rows()), static_cast<int>(w.cols()),
+                              "ConstrainedGroup: allowed mask");
+                w = (options.allowed.array() != 0).select(w, 0.0);
+            }
+            BaseChoiceInfo info;
+            quant = optimise_dynapse1_bases(spec, w, quant.base[0], &info);
+            base_info = info;
+        }
+    }
     if (quant.kind != spec.kind)
         throw std::invalid_argument("ConstrainedGroup: levels of kind " + to_string(quant.kind) +
                                     " for a spec of kind " + to_string(spec.kind));
-    if (method == "qr") return std::make_unique<QuantizedRewiring>(spec, quant, initial_weights, options);
-    if (method == "deepr") return std::make_unique<DeepR>(spec, quant, initial_weights, seed, options);
-    if (method == "dense") return std::make_unique<DenseGroup>(spec, quant, initial_weights, options);
-    throw std::invalid_argument("unknown constraint method '" + method + "' (allowed: qr, deepr, dense)");
+    std::unique_ptr<ConstrainedGroup> group;
+    if (method == "qr") group = std::make_unique<QuantizedRewiring>(spec, quant, initial_weights, options);
+    else if (method == "deepr") group = std::make_unique<DeepR>(spec, quant, initial_weights, seed, options);
+    else if (method == "dense") group = std::make_unique<DenseGroup>(spec, quant, initial_weights, options);
+    else throw std::invalid_argument("unknown constraint method '" + method + "' (allowed: qr, deepr, dense)");
+    group->base_info_ = base_info;
+    return group;
 }
 
-GroupQuant choose_quant(const ConstraintSpec& spec, const Matrix& w) {
+std::string to_string(BaseChoice bases) { return bases == BaseChoice::optimised ? "optimised" : "ladder"; }
+
+BaseChoice base_choice_from_string(const std::string& name) {
+    if (name == "ladder") return BaseChoice::ladder;
+    if (name == "optimised") return BaseChoice::optimised;
+    throw std::invalid_argument("unknown bases '" + name + "' (allowed: ladder, optimised)");
+}
+
+double dynapse1_base_cost(const ConstraintSpec& spec, const Matrix& w, const GroupQuant& quant, double alpha) {
+    validate(spec);
+    const double s = quant.base[0];
+    if (quant.kind != WeightKind::dynapse1 || !(s > 0) || quant.base[2] != s || !(quant.base[1] > 0) ||
+        !(quant.base[3] > 0))
+        throw std::invalid_argument("dynapse1_base_cost: needs dynapse1 levels {s, L, s, L'} with s, L, L' > 0");
+    const int rows = static_cast<int>(w.rows()), cols = static_cast<int>(w.cols());
+    const size_t n = static_cast<size_t>(rows) * cols;
+    if (n == 0) return 0.0;
+
+    // The greedy split, per pair: the large count first, the rest rounded to small counts.
+    std::vector<long long> large(n), small(n);
+    std::vector<double> mag(n);  // |w_hat|
+    for (size_t p = 0; p < n; ++p) {
+        const double a = std::abs(w.data()[p]);
+        const double big = w.data()[p] < 0 ? quant.base[3] : quant.base[1];
+        large[p] = static_cast<long long>(std::floor(a / big));
+        small[p] = static_cast<long long>(std::floor((a - static_cast<double>(large[p]) * big) / s + 0.5));
+        mag[p] = static_cast<double>(large[p]) * big + static_cast<double>(small[p]) * s;
+    }
+    // Step (3) of the projection: the smallest pairs go, down to the connectivity budget.
+    std::vector<double> scratch;
+    enforce_connectivity(mag, connectivity_budget(spec, static_cast<long long>(n)), scratch);
+
+    // Step (4) per row on the integer counts: entries of the smallest size first, among equal
+    // sizes those of the smaller pair (then the lower column), until the row is within K.
+    struct Tokens {
+        double size, pair;
+        int col;
+        long long* count;
+    };
+    std::vector<Tokens> tokens;
+    double ratio_sum = 0;
+    int ratio_rows = 0;
+    for (int r = 0; r < rows; ++r) {
+        long long used = 0, small_only = 0;
+        tokens.clear();
+        for (int c = 0; c < cols; ++c) {
+            const size_t p = static_cast<size_t>(r) * cols + c;
+            small_only += static_cast<long long>(std::floor(std::abs(w.data()[p]) / s + 0.5));
+            if (mag[p] == 0) large[p] = small[p] = 0;
+            used += large[p] + small[p];
+            if (small[p] > 0) tokens.push_back({s, mag[p], c, &small[p]});
+            if (large[p] > 0) tokens.push_back({w.data()[p] < 0 ? quant.base[3] : quant.base[1], mag[p], c, &large[p]});
+        }
+        if (spec.fanin > 0 && used > spec.fanin) {
+            std::sort(tokens.begin(), tokens.end(), [](const Tokens& x, const Tokens& y) {
+                return std::tie(x.size, x.pair, x.col) < std::tie(y.size, y.pair, y.col);
+            });
+            long long excess = used - spec.fanin;
+            for (const Tokens& t : tokens) {
+                const long long drop = std::min(excess, *t.count);
+                *t.count -= drop;
+                excess -= drop;
+                if (excess == 0) break;
+            }
+            used = spec.fanin;
+        }
+        if (small_only > 0) {
+            ratio_sum += static_cast<double>(used) / static_cast<double>(small_only);
+            ++ratio_rows;
+        }
+    }
+
+    std::vector<double> error(n);
+    for (size_t p = 0; p < n; ++p) {
+        const double big = w.data()[p] < 0 ? quant.base[3] : quant.base[1];
+        const double w_hat = static_cast<double>(large[p]) * big + static_cast<double>(small[p]) * s;
+        error[p] = std::abs(w_hat - std::abs(w.data()[p]));  // w_hat has w's sign
+    }
+    // The median: the middle value, or the mean of the two middle ones.
+    const size_t mid = n / 2;
+    std::nth_element(error.begin(), error.begin() + mid, error.end());
+    double median = error[mid];
+    if (n % 2 == 0) median = 0.5 * (median + *std::max_element(error.begin(), error.begin() + mid));
+    const double entry_ratio = ratio_rows ? ratio_sum / ratio_rows : 0.0;
+    return alpha * median + (1 - alpha) * entry_ratio;
+}
+
+GroupQuant optimise_dynapse1_bases(const ConstraintSpec& spec, const Matrix& w, double small_base,
+                                   BaseChoiceInfo* info) {
+    if (spec.kind != WeightKind::dynapse1)
+        throw std::invalid_argument("optimise_dynapse1_bases: the spec is " + to_string(spec.kind) + ", not dynapse1");
+    if (!(small_base > 0) || !std::isfinite(small_base))
+        throw std::invalid_argument("optimise_dynapse1_bases: the small base must be > 0");
+    GroupQuant q;
+    q.kind = WeightKind::dynapse1;
+    q.weight_bits = spec.weight_bits;
+    const double s = small_base;
+    // x = log(L / s - 1): every x gives L > s, and the search steps in ratios, not in
+    // weight units. |x| <= 12 keeps L / s within 1 + 6e-6 .. 1.6e5 (beyond, the cost is flat).
+    auto levels = [&](const std::vector<double>& x) {
+        GroupQuant l = q;
+        auto large = [&](double xi) { return s * (1 + std::exp(std::clamp(xi, -12.0, 12.0))); };
+        l.base = {s, large(x[0]), s, large(x[1])};
+        return l;
+    };
+    GroupQuant ladder = q;
+    ladder.base = {s, kLargeRatio * s, s, kLargeRatio * s};
+    const double ladder_cost = dynapse1_base_cost(spec, w, ladder);
+
+    // The cost counts entries and rounds weights, so it is piecewise constant in the bases:
+    // one simplex can settle on a plateau or in a local dip. Hence several starts (large /
+    // small base ratios 2, 4 = the ladder, 8 and 16, the same for both signs), then restarts
+    // from the best vertex with a fresh simplex until one no longer improves.
+    auto cost = [&](const std::vector<double>& x) { return dynapse1_base_cost(spec, w, levels(x)); };
+    NelderMeadOptions options;
+    options.step = 0.5;              // a vertex at ratio 4 has neighbours at 1 + 3 e^0.5 = 5.9
+    options.max_evaluations = 200;
+    options.x_tolerance = 1e-3;      // 0.1 % of L - s
+    options.f_tolerance = 1e-9;
+    NelderMeadResult best;
+    best.value = kInf;
+    int evaluations = 0;
+    for (double ratio : {2.0, kLargeRatio, 8.0, 16.0}) {
+        const double x0 = std::log(ratio - 1);
+        NelderMeadResult r = nelder_mead(cost, {x0, x0}, options);
+        evaluations += r.evaluations;
+        if (r.value < best.value) best = std::move(r);
+    }
+    for (int restart = 0; restart < 5; ++restart) {
+        NelderMeadResult r = nelder_mead(cost, best.x, options);
+        evaluations += r.evaluations;
+        if (!(r.value < best.value)) break;
+        best = std::move(r);
+    }
+    const bool better = best.value < ladder_cost;
+    if (info) *info = {ladder_cost, better ? best.value : ladder_cost, evaluations};
+    return better ? levels(best.x) : ladder;
+}
+
+GroupQuant choose_quant(const ConstraintSpec& spec, const Matrix& w, BaseChoice bases) {
+    if (bases == BaseChoice::optimised) {
+        if (spec.kind != WeightKind::dynapse1)
+            throw std::invalid_argument("bases optimised: only for dynapse1 levels, not " + to_string(spec.kind));
+        return optimise_dynapse1_bases(spec, w, choose_quant(spec, w).base[0]);
+    }
     validate(spec);
     GroupQuant q;
     q.kind = spec.kind;
@@ -719,12 +922,12 @@ void prune_and_round(Matrix& w, const ConstraintSpec& spec, GroupQuant& quant) {
     std::vector<double> mag(static_cast<size_t>(rows) * cols);
     for (size_t p = 0; p < mag.size(); ++p) {
         const double a = std::abs(w.data()[p]) / unit;
-        mag[p] = ladder.canonical(spec.kind == WeightKind::none ? a : round_units(a, nullptr));
+        mag[p] = ladder.canonical(spec.kind == WeightKind::none ? a : round_units(a, nullptr), false);
     }
     std::vector<double> values, heap;
     std::vector<TiedPair> tied;
     enforce_connectivity(mag, connectivity_budget(spec, static_cast<long long>(mag.size())), values);
-    enforce_fanin(mag, rows, cols, ladder, values, heap, tied);
+    enforce_fanin(mag, {}, rows, cols, ladder, values, heap, tied);  // the ladder: the same tokens for both signs
     for (size_t p = 0; p < mag.size(); ++p) w.data()[p] = std::copysign(mag[p] * unit, w.data()[p]);
 }
 

@@ -10,7 +10,8 @@
 //
 // The qr projection, after every step: (1) the pair's net weight (a negative count counts
 // for the opposite sign) fixes its sign; (2) canonical form: uniform clipped to the largest
-// code, dynapse1 into the sign's types, an integer large count and the rest small;
+// code, dynapse1 into the sign's types, an integer large count and the rest small (the
+// large base of each sign may be any multiple > 1 of the one small base, see BaseChoice);
 // (3) the smallest pairs of the group are zeroed down to connectivity x all pairs; (4) per
 // row, the smallest entries (worst case: every count rounded up; a pair loses its own
 // smallest first, ties from the smaller pair) are removed until exactly <= K; (5) regrowth:
@@ -54,11 +55,43 @@ struct ConstraintCheck {
 // Entries are counted with entry_count (the fewest that realise each weight).
 ConstraintCheck check_constraints(const Matrix& w, const ConstraintSpec& spec, const GroupQuant& quant);
 
+// How the dynapse1 bases are chosen from the initial weights (config constraint.bases):
+//   ladder     small r/8, large 4 x small, exc and inh alike (choose_quant below)
+//   optimised  the Quantized Rewiring paper's choice: the small base fixed (the ladder's
+//              r/8), each sign's large base by Nelder-Mead on dynapse1_base_cost, once;
+//              dynapse1 only (dynapse2's on-tile firmware assumes the 1:2:4:8 ladder)
+enum class BaseChoice { ladder, optimised };
+std::string to_string(BaseChoice bases);
+BaseChoice base_choice_from_string(const std::string& name);  // throws on unknown names
+
 // The levels for weights like w. Range r = min(4 x rms of the non-zero weights, max |w|)
 // (4/sqrt(cols) if w is all zero); uniform: scale = r / 2^(b-1); dynapse1: bases r/8 and
 // r/2 = 4 x r/8 (exc and inh alike); dynapse2: bases s, 2s, 4s, 8s with s = r/16, so one
-// entry reaches 15 s. Kind none: scale 1.
-GroupQuant choose_quant(const ConstraintSpec& spec, const Matrix& w);
+// entry reaches 15 s. Kind none: scale 1. BaseChoice::optimised (dynapse1 only, else
+// std::invalid_argument): optimise_dynapse1_bases with the ladder's small base.
+GroupQuant choose_quant(const ConstraintSpec& spec, const Matrix& w, BaseChoice bases = BaseChoice::ladder);
+
+// The paper's cost of dynapse1 levels for the weights w (one group, rows = neurons):
+//   alpha x median over all pairs of |w_hat - w|
+//   + (1 - alpha) x mean over rows of (entries w_hat uses / entries if only the small base existed)
+// where w_hat is w split greedily (c_large = floor(|w| / large base of its sign), the rest
+// rounded to a count of the small base; c_large + c_small entries) and then cut like the
+// projection's steps (3)-(4): the smallest pairs down to the connectivity budget, per row
+// the smallest entries (ties: of the smaller pair) until <= K. Rows that need no small
+// entry are left out of the mean. quant must be dynapse1 with one small base for both signs.
+double dynapse1_base_cost(const ConstraintSpec& spec, const Matrix& w, const GroupQuant& quant, double alpha = 0.5);
+
+// dynapse1 levels {s, L_exc, s, L_inh}: s = small_base, and (L_exc, L_inh) minimising
+// dynapse1_base_cost, by 2-D Nelder-Mead over x = log(L / s - 1) (so L > s always) from the
+// ladder's L = 4 s; never costlier than the ladder's large bases. The evaluation count and
+// the costs go to *info when given.
+struct BaseChoiceInfo {
+    double ladder_cost = 0;     // of {s, 4s, s, 4s}
+    double optimised_cost = 0;  // of the levels returned
+    int evaluations = 0;
+};
+GroupQuant optimise_dynapse1_bases(const ConstraintSpec& spec, const Matrix& w, double small_base,
+                                   BaseChoiceInfo* info = nullptr);
 
 // The mask (1 allowed, 0 forbidden) of the recurrent group [w_in | w_rec]: no self-connections.
 Matrix no_self_connections_mask(int n_rec, int n_in);
@@ -74,7 +107,8 @@ struct GroupOptions {
     bool random_regrowth = false;  // also reactivate random dormant pairs into free entries
     // All methods
     Matrix allowed;                   // rows x cols, 0 = pair never connected; empty: all allowed
-    std::optional<GroupQuant> quant;  // levels to use; default: choose_quant(initial weights)
+    std::optional<GroupQuant> quant;  // levels to use; default: choose_quant(initial weights, bases)
+    BaseChoice bases = BaseChoice::ladder;  // optimised: chosen on the allowed pairs of the initial weights
 };
 using DeepROptions = GroupOptions;
 
@@ -112,6 +146,8 @@ public:
     // group lr / hidden_unit() to move its weights as fast as a dense group's.
     double hidden_unit() const;
     GroupQuant quant() const { return quant_; }
+    // How the levels were chosen when options.bases was optimised (empty for the ladder).
+    const std::optional<BaseChoiceInfo>& base_choice() const { return base_info_; }
     ConstraintCheck check(const Matrix& w) const { return check_constraints(w, spec_, quant_); }
     const ConstraintSpec& spec() const { return spec_; }
     const std::string& method() const { return method_; }
@@ -129,6 +165,7 @@ protected:
     int rows_ = 0;
     int cols_ = 0;
     std::vector<char> allowed_;  // per pair (row-major); empty: all allowed
+    std::optional<BaseChoiceInfo> base_info_;  // set by make()
 };
 
 // Post-training baseline: choose the levels from w's largest K pairs per row, round every

@@ -231,7 +231,8 @@ TEST_CASE("QR: the projection by hand", "[constraints][qr]") {
 }
 
 // Thousands of random gradient steps, a violation count after every projection.
-static void long_random_run(WeightKind kind, int bits, double connectivity) {
+static void long_random_run(WeightKind kind, int bits, double connectivity,
+                            BaseChoice bases = BaseChoice::ladder) {
     const int rows = 12, cols = 40, steps = 1500;
     for (int k : {1, 3, 8, 64}) {
         INFO("kind " << to_string(kind) << " K " << k << " connectivity " << connectivity);
@@ -239,7 +240,9 @@ static void long_random_run(WeightKind kind, int bits, double connectivity) {
         std::mt19937_64 rng(100 + k);
         GroupOptions opt;
         opt.random_regrowth = k == 8;
+        opt.bases = bases;
         auto g = ConstrainedGroup::make("qr", spec, random_matrix(rows, cols, 0.2, rng), 5, opt);
+        if (bases == BaseChoice::optimised) REQUIRE(g->base_choice().has_value());
         const double unit = kind == WeightKind::none ? 0.05 : weight_step_unit(g->quant());
         // A slowly turning drift (so weights grow, saturate and flip sign) plus noise.
         const Matrix drift = random_matrix(rows, cols, 1.0, rng);
@@ -281,6 +284,10 @@ TEST_CASE("QR long run: dynapse1, connectivity 40 %", "[constraints][qr]") {
     long_random_run(WeightKind::dynapse1, 4, 0.4);
 }
 TEST_CASE("QR long run: dynapse2", "[constraints][qr]") { long_random_run(WeightKind::dynapse2, 4, 1.0); }
+TEST_CASE("QR long run: dynapse1, optimised bases", "[constraints][qr][bases]") {
+    long_random_run(WeightKind::dynapse1, 4, 1.0, BaseChoice::optimised);
+    long_random_run(WeightKind::dynapse1, 4, 0.4, BaseChoice::optimised);
+}
 
 TEST_CASE("QR: projection is idempotent and leaves compliant weights unchanged", "[constraints][qr]") {
     for (WeightKind kind : {WeightKind::none, WeightKind::uniform, WeightKind::dynapse1, WeightKind::dynapse2}) {
@@ -534,6 +541,169 @@ TEST_CASE("dense group: float weights, the check reports what the spec would for
     REQUIRE(check.weight_violations > 0);
     REQUIRE_THROWS_WITH(ConstrainedGroup::make("sparse", make_spec(WeightKind::none, 0), w0, 1),
                         Catch::Contains("qr, deepr, dense"));
+}
+
+TEST_CASE("dynapse1 base cost by hand", "[constraints][bases]") {
+    // s = 1. Row [7, -5, 0.4]; the ladder {1, 4, 1, 4}: 7 = 4 + 3 (4 entries), -5 = -(4 + 1)
+    // (2 entries), 0.4 rounds to no entry (error 0.4). Only small entries: 7 + 5 + 0 = 12.
+    Matrix w(1, 3);
+    w << 7, -5, 0.4;
+    GroupQuant ladder = dynapse1_quant(1.0);
+    GroupQuant fitted = ladder;
+    fitted.base = {1, 7, 1, 5};  // 7 and -5 take one entry each
+    const ConstraintSpec unlimited = make_spec(WeightKind::dynapse1, 0);
+    // median |error| of {0, 0, 0.4} = 0; entries 6 / 12.
+    REQUIRE(dynapse1_base_cost(unlimited, w, ladder) == Approx(0.5 * 0 + 0.5 * 6.0 / 12));
+    REQUIRE(dynapse1_base_cost(unlimited, w, fitted) == Approx(0.5 * 2.0 / 12));
+    REQUIRE(dynapse1_base_cost(unlimited, w, fitted, 1.0) == 0.0);  // alpha weighs the two terms
+    // K = 2 with the ladder: 4 small entries go, the one of the smaller pair (-5) first, then
+    // 7's three: 7 -> 4 (error 3), -5 -> -4 (error 1); median of {3, 1, 0.4} = 1.
+    const ConstraintSpec k2 = make_spec(WeightKind::dynapse1, 2);
+    REQUIRE(dynapse1_base_cost(k2, w, ladder) == Approx(0.5 * 1 + 0.5 * 2.0 / 12));
+    REQUIRE(dynapse1_base_cost(k2, w, fitted) == Approx(0.5 * 2.0 / 12));  // fits in 2 entries
+    // K = 1 with the fitted bases: the smaller pair's entry goes, -5 -> 0 (error 5);
+    // median of {0, 5, 0.4} = 0.4, entries 1 / 12.
+    REQUIRE(dynapse1_base_cost(make_spec(WeightKind::dynapse1, 1), w, fitted) == Approx(0.5 * 0.4 + 0.5 * 1.0 / 12));
+    // Connectivity 1/3 keeps one pair of the three: 7 (median error of {0, 5, 0.4} = 0.4).
+    REQUIRE(dynapse1_base_cost(make_spec(WeightKind::dynapse1, 0, 4, 1.0 / 3), w, fitted) ==
+            Approx(0.5 * 0.4 + 0.5 * 1.0 / 12));
+    // A row needing no small entry is left out of the mean over rows.
+    Matrix two(2, 3);
+    two << 7, -5, 0.4, 0.1, 0, -0.2;
+    // errors {0, 0, 0.4, 0.1, 0, 0.2}: median (0.1 + 0) / 2 = 0.05; row 1's entries 2 / 12.
+    REQUIRE(dynapse1_base_cost(unlimited, two, fitted) == Approx(0.5 * 0.05 + 0.5 * 2.0 / 12));
+    GroupQuant bad = fitted;
+    bad.base[2] = 2;  // the cost needs one small base for both signs
+    REQUIRE_THROWS_AS(dynapse1_base_cost(unlimited, w, bad), std::invalid_argument);
+}
+
+TEST_CASE("optimised dynapse1 bases: the minimum by hand, and Nelder-Mead against a grid scan",
+          "[constraints][bases]") {
+    // The cost of ratios L / s = 1 + e^x on a dense grid of x; best = the lowest cost found.
+    struct Scan {
+        double cost = 1e300, exc = 0, inh = 0;
+    };
+    auto scan = [](const ConstraintSpec& spec, const Matrix& w, double s, double step, bool both_signs) {
+        GroupQuant l = dynapse1_quant(s);
+        Scan best;
+        for (double xe = std::log(0.1); xe <= std::log(19.0); xe += step) {
+            for (double xi = std::log(0.1); xi <= (both_signs ? std::log(19.0) : std::log(0.1)); xi += step) {
+                l.base[1] = s * (1 + std::exp(xe));
+                l.base[3] = s * (1 + std::exp(xi));
+                const double c = dynapse1_base_cost(spec, w, l);
+                if (c < best.cost) best = {c, l.base[1] / s, l.base[3] / s};
+            }
+        }
+        return best;
+    };
+    SECTION("excitatory weights only: the large base where a 1-D scan puts it") {
+        // The inh base does not matter here, the exc one has one clear minimum.
+        for (int seed : {1, 2, 3}) {
+            for (int k : {0, 24}) {
+                std::mt19937_64 rng(seed);
+                const Matrix w = random_matrix(32, 120, 1.0 / std::sqrt(120.0), rng).cwiseAbs();
+                const ConstraintSpec spec = make_spec(WeightKind::dynapse1, k);
+                const double s = choose_quant(spec, w).base[0];
+                BaseChoiceInfo info;
+                const GroupQuant q = optimise_dynapse1_bases(spec, w, s, &info);
+                const Scan best = scan(spec, w, s, 0.002, false);
+                INFO("seed " << seed << " K " << k << ": Nelder-Mead ratio " << q.base[1] / s << " cost "
+                             << info.optimised_cost << "; scan " << best.exc << " cost " << best.cost
+                             << "; ladder cost " << info.ladder_cost);
+                REQUIRE(info.optimised_cost == Approx(dynapse1_base_cost(spec, w, q)));
+                REQUIRE(info.ladder_cost == Approx(dynapse1_base_cost(spec, w, dynapse1_quant(s))));
+                REQUIRE(info.optimised_cost < info.ladder_cost);
+                // Rounding makes the cost rugged (steps of ~0.3 % without a fan-in limit, where
+                // the bowl is shallow); under the limit the minimum is sharp.
+                REQUIRE(info.optimised_cost <= best.cost * 1.005);
+                if (k > 0) REQUIRE(q.base[1] / s == Approx(best.exc).epsilon(0.02));
+            }
+        }
+    }
+    SECTION("both signs, coupled through the fan-in limit: no grid point beats Nelder-Mead") {
+        // The cost is flat along some directions here, so minima of nearly equal cost lie
+        // apart; the test compares the cost reached, not the location.
+        for (int seed : {1, 2, 3}) {
+            std::mt19937_64 rng(seed);
+            const Matrix w = random_matrix(16, 60, 1.0 / std::sqrt(60.0), rng);
+            const ConstraintSpec spec = make_spec(WeightKind::dynapse1, 12);
+            const double s = choose_quant(spec, w).base[0];
+            BaseChoiceInfo info;
+            const GroupQuant q = optimise_dynapse1_bases(spec, w, s, &info);
+            const Scan best = scan(spec, w, s, 0.05, true);
+            INFO("seed " << seed << ": Nelder-Mead " << q.base[1] / s << ", " << q.base[3] / s << " cost "
+                         << info.optimised_cost << "; grid " << best.exc << ", " << best.inh << " cost " << best.cost
+                         << "; ladder " << info.ladder_cost);
+            REQUIRE(info.optimised_cost < info.ladder_cost);
+            REQUIRE(info.optimised_cost <= best.cost * 1.001);
+            REQUIRE(q.base[0] == s);
+            REQUIRE(q.base[2] == s);
+        }
+    }
+    SECTION("only dynapse1, through choose_quant and ConstrainedGroup::make") {
+        std::mt19937_64 rng(2);
+        const Matrix w = random_matrix(6, 20, 0.3, rng);
+        const GroupQuant ladder = choose_quant(make_spec(WeightKind::dynapse1, 8), w);
+        const GroupQuant q = choose_quant(make_spec(WeightKind::dynapse1, 8), w, BaseChoice::optimised);
+        REQUIRE(q.base[0] == ladder.base[0]);  // the small base is the ladder's
+        GroupOptions opt;
+        opt.bases = BaseChoice::optimised;
+        auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 8), w, 1, opt);
+        REQUIRE(g->quant().base == q.base);
+        REQUIRE(g->base_choice().has_value());
+        REQUIRE_FALSE(ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 8), w, 1)->base_choice());
+        for (WeightKind kind : {WeightKind::none, WeightKind::uniform, WeightKind::dynapse2}) {
+            REQUIRE_THROWS_WITH(ConstrainedGroup::make("qr", make_spec(kind, 8), w, 1, opt),
+                                Catch::Contains("only for dynapse1"));
+            REQUIRE_THROWS_WITH(choose_quant(make_spec(kind, 8), w, BaseChoice::optimised),
+                                Catch::Contains("only for dynapse1"));
+        }
+        REQUIRE(base_choice_from_string("optimised") == BaseChoice::optimised);
+        REQUIRE(to_string(BaseChoice::ladder) == "ladder");
+        REQUIRE_THROWS_WITH(base_choice_from_string("learned"), Catch::Contains("ladder, optimised"));
+    }
+}
+
+TEST_CASE("QR with non-ladder dynapse1 bases: the projection's split and the fan-in limit by hand",
+          "[constraints][qr][bases]") {
+    GroupOptions opt;
+    GroupQuant q;
+    q.kind = WeightKind::dynapse1;
+    q.base = {0.5, 0.5 * 3.3, 0.5, 0.5 * 5.7};  // ratios 3.3 (exc), 5.7 (inh)
+    opt.quant = q;
+    Matrix w(1, 3);
+    w << 0.5 * (2 * 3.3 + 2), -0.5 * 5.7, 0.5 * 0.4;  // 2 large + 2 small; 1 large; 0.4 small
+    auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 0), w, 1, opt);
+    REQUIRE(g->hidden()(0, 0) == Approx(2.0).margin(0));  // exc small, exactly 2: no phantom fraction
+    REQUIRE(g->hidden()(0, 1) == 2.0);                     // exc large
+    REQUIRE(g->hidden()(0, 7) == 1.0);                     // inh large
+    REQUIRE(g->hidden()(0, 6) == 0.0);
+    REQUIRE(g->worst_case_fanin() == 4 + 1 + 1);
+    Matrix out;
+    g->weights(out, nullptr);
+    REQUIRE(out(0, 0) == Approx(w(0, 0)));
+    REQUIRE(out(0, 1) == Approx(w(0, 1)));
+    REQUIRE(out(0, 2) == 0.0);
+    // Its own weights come back unchanged.
+    const Matrix hidden = g->hidden();
+    g->set_weights(out);
+    Matrix again;
+    g->weights(again, nullptr);
+    REQUIRE(again.isApprox(out, 1e-12));
+    // K = 3: the 0.4 fraction goes, then the two small tokens of 2 x 3.3 + 2 (the inh pair's
+    // token of 5.7 is larger than them).
+    g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 3), w, 1, opt);
+    g->weights(out, nullptr);
+    REQUIRE(out(0, 0) == Approx(0.5 * 2 * 3.3));
+    REQUIRE(out(0, 1) == Approx(w(0, 1)));
+    REQUIRE(out(0, 2) == 0.0);
+    REQUIRE(g->worst_case_fanin() == 3);
+    REQUIRE(g->check(out).violations == 0);
+    // Levels the projection cannot use are refused.
+    q.base[1] = 0.4;  // large below small
+    opt.quant = q;
+    REQUIRE_THROWS_WITH(ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 0), w, 1, opt),
+                        Catch::Contains("L, L' > s"));
 }
 
 // Hidden (run with "[.timing]"): a 128 x 352 group projected after dense random steps.
