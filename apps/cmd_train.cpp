@@ -32,6 +32,26 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// One group's levels for the report: the dynapse bases by type, the uniform scale.
+nlohmann::json levels_json(const GroupQuant& q, const std::optional<BaseChoiceInfo>& choice) {
+    nlohmann::json j = {{"kind", to_string(q.kind)}};
+    if (q.kind == WeightKind::uniform) j["scale"] = q.scale;
+    if (q.kind == WeightKind::dynapse1) {
+        j["exc_small"] = q.base[0];
+        j["exc_large"] = q.base[1];
+        j["inh_small"] = q.base[2];
+        j["inh_large"] = q.base[3];
+        j["exc_ratio"] = q.base[1] / q.base[0];
+        j["inh_ratio"] = q.base[3] / q.base[2];
+    }
+    if (q.kind == WeightKind::dynapse2) j["bases"] = q.base;
+    if (choice)
+        j["base_choice"] = {{"cost", choice->optimised_cost},
+                            {"ladder_cost", choice->ladder_cost},
+                            {"evaluations", choice->evaluations}};
+    return j;
+}
+
 void run_train(const TrainCommand& cmd) {
     const auto start = std::chrono::steady_clock::now();
     const Config config = cmd.flags.resolve();
@@ -107,6 +127,15 @@ void run_train(const TrainCommand& cmd) {
                     to_string(config.train.constraint.kind).c_str(), config.train.constraint.fanin,
                     config.train.method.c_str(), constraint.violations_during_training, constraint.updates_checked,
                     constraint.violations, constraint.max_fanin);
+    if (config.train.method != "dense" && config.train.constraint.kind == WeightKind::dynapse1) {
+        const GroupQuant& h = constraint.hidden_levels;
+        const GroupQuant& o = constraint.readout_levels;
+        std::printf("dynapse1 bases (%s): hidden small %.5g, large exc %.5g (x%.3f) inh %.5g (x%.3f); "
+                    "readout small %.5g, large exc %.5g (x%.3f) inh %.5g (x%.3f)\n",
+                    config.train.bases.c_str(), h.base[0], h.base[1], h.base[1] / h.base[0], h.base[3],
+                    h.base[3] / h.base[2], o.base[0], o.base[1], o.base[1] / o.base[0], o.base[3],
+                    o.base[3] / o.base[2]);
+    }
 
     // Both outputs are staged, then renamed together: a failure on one leaves neither.
     std::vector<StagedFile> outputs;
@@ -135,6 +164,11 @@ void run_train(const TrainCommand& cmd) {
         report["max_fanin"] = std::max(constraint.max_fanin, constraint.max_fanin_during_training);
         report["fanin_entries"] = constraint.entries;
         report["memory_bits"] = network_memory_bits(config.train.constraint, params.n_in, params.n_rec, params.n_out);
+        if (config.train.method != "dense" && config.train.constraint.kind != WeightKind::none)
+            report["constraint_levels"] = {
+                {"bases", config.train.bases},
+                {"hidden", levels_json(constraint.hidden_levels, constraint.hidden_base_choice)},
+                {"readout", levels_json(constraint.readout_levels, constraint.readout_base_choice)}};
         outputs.emplace_back(cmd.report, report_text(report));
     }
     for (StagedFile& f : outputs) f.commit();

@@ -172,6 +172,7 @@ const std::vector<Key>& keys() {
 
         key("constraint", "method", FIELD(train.method), one_of({"dense", "qr", "deepr", "prune-round"})),
         key("constraint", "kind", FIELD(constraint_kind), one_of({"none", "uniform", "dynapse1", "dynapse2"})),
+        key("constraint", "bases", FIELD(train.bases), one_of({"ladder", "optimised"})),
         key("constraint", "fanin", FIELD(train.constraint.fanin), int_range(0, 65536)),  // 0: unlimited
         key("constraint", "weight_bits", FIELD(train.constraint.weight_bits), int_range(2, 16)),
         key("constraint", "connectivity", FIELD(train.constraint.connectivity), left_open(0, 1)),
@@ -340,6 +341,18 @@ Config resolve(const RawConfig& raw) {
     }
     config.task.seed = config.seed;
     config.train.constraint.kind = weight_kind_from_string(config.constraint_kind);
+    if (config.train.bases == "optimised") {
+        const std::string& source = raw.entries().at("constraint.bases").source;
+        if (config.train.constraint.kind != WeightKind::dynapse1)
+            throw UsageError(source + ": constraint.bases = \"optimised\" is for constraint.kind = dynapse1 only (got " +
+                             config.constraint_kind +
+                             (config.train.constraint.kind == WeightKind::dynapse2
+                                  ? "; dynapse2's on-tile firmware assumes the 1:2:4:8 ladder)"
+                                  : ")"));
+        if (config.train.method != "qr")
+            throw UsageError(source + ": constraint.bases = \"optimised\" is for constraint.method = qr only (got " +
+                             config.train.method + ")");
+    }
     return config;
 }
 

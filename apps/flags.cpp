@@ -34,6 +34,9 @@ const FlagSpec kFlags[] = {
      ConfigFlags::constraint},
     {"--fanin", "K", "constraint.fanin", "fan-in table entries per neuron, 0: unlimited", ConfigFlags::constraint},
     {"--weight-bits", "B", "constraint.weight_bits", "bits of a uniform weight code", ConfigFlags::constraint},
+    {"--bases", "CHOICE", "constraint.bases",
+     "dynapse1 bases: ladder (large = 4 x small) | optimised (Nelder-Mead at initialisation; qr only)",
+     ConfigFlags::constraint},
 };
 
 const char* group_title(ConfigFlags::Group g) {

@@ -91,6 +91,11 @@ void validate_options(const RsnnParams& p, const TrainOptions& o) {
     if (o.method != "dense" && o.method != "qr" && o.method != "deepr" && o.method != "prune-round")
         throw std::invalid_argument("constraint.method: unknown method '" + o.method +
                                     "' (use dense, qr, deepr or prune-round)");
+    if (o.bases != "ladder" && o.bases != "optimised")
+        throw std::invalid_argument("constraint.bases: unknown bases '" + o.bases + "' (use ladder or optimised)");
+    if (o.bases == "optimised" && (o.constraint.kind != WeightKind::dynapse1 || o.method != "qr"))
+        throw std::invalid_argument("constraint.bases: optimised is for constraint.method qr with constraint.kind "
+                                    "dynapse1 (got " + o.method + ", " + to_string(o.constraint.kind) + ")");
 }
 
 // prune-round trains unconstrained and is cut to the spec only when weights are read out.
@@ -146,6 +151,7 @@ struct Trainer::Impl {
         GroupOptions group;
         group.l1 = options.deepr_l1;
         group.temperature = options.deepr_temperature;
+        group.bases = base_choice_from_string(options.bases);
         const std::string method = training_method(options.method);
         readout = ConstrainedGroup::make(method, options.constraint, w.w_out, seed + 2, group);
         group.allowed = no_self_connections_mask(params.n_rec, params.n_in);
@@ -274,6 +280,10 @@ ConstraintReport Trainer::constraint_report() const {
     ConstraintReport r = m.report;
     GroupQuant hq, rq;
     const RsnnWeights w = m.deployable(&hq, &rq);
+    r.hidden_levels = hq;
+    r.readout_levels = rq;
+    r.hidden_base_choice = m.hidden->base_choice();
+    r.readout_base_choice = m.readout->base_choice();
     for (const auto& c : {check_constraints(join_hidden(w.w_in, w.w_rec), m.options.constraint, hq),
                           check_constraints(w.w_out, m.options.constraint, rq)}) {
         r.violations += c.violations;

@@ -7,10 +7,12 @@
 #include "common/epoch_progress.hpp"
 #include "common/rsnn.hpp"
 #include "common/task.hpp"
+#include "learning_rules/constrained_group.hpp"
 
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace qrsim {
@@ -32,6 +34,9 @@ struct TrainOptions {
     // (train dense, then keep the largest K entries per neuron rounded to the levels).
     std::string method = "dense";
     ConstraintSpec constraint;
+    // How the dynapse1 levels are chosen from the initial weights: "ladder" (large = 4 x
+    // small) or "optimised" (the paper's Nelder-Mead choice; qr with dynapse1 only).
+    std::string bases = "ladder";
     double deepr_l1 = 1e-5;
     double deepr_temperature = 1e-12;
 };
@@ -52,6 +57,9 @@ struct ConstraintReport {
     long long violations = 0;                  // of the effective (evaluation) weights now
     int max_fanin = 0;
     long long entries = 0;
+    GroupQuant hidden_levels, readout_levels;  // the levels (scale / bases) of both groups
+    // bases "optimised": the cost of the chosen and of the ladder's levels, per group
+    std::optional<BaseChoiceInfo> hidden_base_choice, readout_base_choice;
 };
 
 struct EvalResult {

@@ -40,6 +40,14 @@ train 2 'train\.threads = 65 is out of range \(allowed: 1\.\.64\)' --threads 65
 train 2 'task\.test_samples = 0 is out of range' --test-samples 0
 train 2 'task\.name = "mnist" is out of range \(allowed: one of fmnist-rows' --task mnist
 train 2 'unknown key train\.nope' --set train.nope=1
+train 2 'constraint\.bases = "learned" is out of range \(allowed: one of ladder, optimised\)' --bases learned
+train 2 '^qrsim: error: --bases: constraint\.bases = "optimised" is for constraint\.kind = dynapse1 only \(got dynapse2' \
+    --method qr --constraint dynapse2 --fanin 16 --bases optimised
+train 2 '^qrsim: error: --bases: constraint\.bases = "optimised" is for constraint\.method = qr only \(got deepr\)' \
+    --method deepr --constraint dynapse1 --fanin 16 --bases optimised
+printf '[constraint]\nmethod = "qr"\nkind = "uniform"\nbases = "optimised"\n' >"$tmp/bases.toml"
+train 2 'bases\.toml:4: constraint\.bases = "optimised" is for constraint\.kind = dynapse1 only \(got uniform\)$' \
+    --config "$tmp/bases.toml"
 train 2 'bogus' --bogus
 expect 2 'subcommand' "${outputs[@]:0:2}"
 expect 2 'net' eval --report "$out/r.json"

@@ -49,6 +49,26 @@ print(f"constrained ok: {sys.argv[2]}, max fan-in {r['max_fanin']}, {bits['total
 PY
 done
 
+# dynapse1 bases chosen by Nelder-Mead: the report shows them, the ladder's differ.
+for bases in ladder optimised; do
+    "$qrsim" train --train-samples 64 --test-samples 32 --epochs 1 --batch 16 --method qr --constraint dynapse1 \
+        --fanin 16 --bases "$bases" --report "$tmp/bases-$bases.json" >/dev/null
+done
+"$python" - "$tmp/bases-ladder.json" "$tmp/bases-optimised.json" <<'PY'
+import json, sys
+ladder, opt = (json.load(open(p)) for p in sys.argv[1:3])
+assert ladder["constraint_levels"]["bases"] == "ladder" and opt["constraint_levels"]["bases"] == "optimised"
+for group in ("hidden", "readout"):
+    l, o = ladder["constraint_levels"][group], opt["constraint_levels"][group]
+    assert l["exc_ratio"] == 4 and l["inh_ratio"] == 4 and "base_choice" not in l, l
+    assert o["exc_small"] == l["exc_small"] and o["inh_small"] == o["exc_small"], (l, o)  # the ladder's small base
+    assert o["exc_ratio"] > 1 and o["inh_ratio"] > 1 and (o["exc_ratio"], o["inh_ratio"]) != (4, 4), o
+    assert o["base_choice"]["cost"] < o["base_choice"]["ladder_cost"], o
+assert opt["constraint_violations"] == 0 and 0 < opt["max_fanin"] <= 16, opt["max_fanin"]
+h = opt["constraint_levels"]["hidden"]
+print(f"bases ok: optimised hidden ratios {h['exc_ratio']:.3f} / {h['inh_ratio']:.3f}, 0 violations")
+PY
+
 for config in "$src"/configs/experiments/*.toml; do
     "$qrsim" train --config "$config" --train-samples 4 --test-samples 4 --epochs 1 --batch 4 \
         --report "$tmp/$(basename "$config" .toml).json" >/dev/null 2>"$tmp/stderr" \
