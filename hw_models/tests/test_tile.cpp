@@ -83,12 +83,9 @@ void check_chip_equals_reference(const HwConfig& hw, const TileNetwork& net, con
 }
 
 // dynapse2: stochastic rounding, multiply leak; 4 tiles of one 40-neuron core.
-HwConfig mesh_of_four(std::vector<std::pair<std::string, std::string>> more = {}) {
-    std::vector<std::pair<std::string, std::string>> edits{{"width = 1", "width = 2"}, {"height = 1", "height = 2"},
-                                                           {"cores = 4", "cores = 1"},
-                                                           {"neurons_per_core = 256", "neurons_per_core = 40"}};
-    edits.insert(edits.end(), more.begin(), more.end());
-    return test::edited_preset("dynapse2", edits);
+HwConfig mesh_of_four() {
+    return test::edited_preset("dynapse2", {{"width = 1", "width = 2"}, {"height = 1", "height = 2"},
+                                            {"cores = 4", "cores = 1"}, {"neurons_per_core = 256", "neurons_per_core = 40"}});
 }
 
 }  // namespace
