@@ -136,6 +136,14 @@ void run_train(const TrainCommand& cmd) {
                     h.base[3] / h.base[2], o.base[0], o.base[1], o.base[1] / o.base[0], o.base[3],
                     o.base[3] / o.base[2]);
     }
+    if (config.train.method != "dense" && config.train.constraint.kind == WeightKind::dynapse2) {
+        const GroupQuant& h = constraint.hidden_levels;
+        const GroupQuant& o = constraint.readout_levels;
+        std::printf("dynapse2 bases (%s): hidden s = %.5g x 1 : %.3f : %.3f : %.3f; readout s = %.5g x 1 : %.3f : %.3f : "
+                    "%.3f\n",
+                    config.train.bases.c_str(), h.base[0], h.base[1] / h.base[0], h.base[2] / h.base[0],
+                    h.base[3] / h.base[0], o.base[0], o.base[1] / o.base[0], o.base[2] / o.base[0], o.base[3] / o.base[0]);
+    }
 
     // Both outputs are staged, then renamed together: a failure on one leaves neither.
     std::vector<StagedFile> outputs;

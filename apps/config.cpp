@@ -343,12 +343,9 @@ Config resolve(const RawConfig& raw) {
     config.train.constraint.kind = weight_kind_from_string(config.constraint_kind);
     if (config.train.bases == "optimised") {
         const std::string& source = raw.entries().at("constraint.bases").source;
-        if (config.train.constraint.kind != WeightKind::dynapse1)
-            throw UsageError(source + ": constraint.bases = \"optimised\" is for constraint.kind = dynapse1 only (got " +
-                             config.constraint_kind +
-                             (config.train.constraint.kind == WeightKind::dynapse2
-                                  ? "; dynapse2's on-tile firmware assumes the 1:2:4:8 ladder)"
-                                  : ")"));
+        if (config.train.constraint.kind != WeightKind::dynapse1 && config.train.constraint.kind != WeightKind::dynapse2)
+            throw UsageError(source + ": constraint.bases = \"optimised\" is for constraint.kind = dynapse1 or dynapse2 (got " +
+                             config.constraint_kind + ")");
         if (config.train.method != "qr")
             throw UsageError(source + ": constraint.bases = \"optimised\" is for constraint.method = qr only (got " +
                              config.train.method + ")");

@@ -35,7 +35,8 @@ const FlagSpec kFlags[] = {
     {"--fanin", "K", "constraint.fanin", "fan-in table entries per neuron, 0: unlimited", ConfigFlags::constraint},
     {"--weight-bits", "B", "constraint.weight_bits", "bits of a uniform weight code", ConfigFlags::constraint},
     {"--bases", "CHOICE", "constraint.bases",
-     "dynapse1 bases: ladder (large = 4 x small) | optimised (Nelder-Mead at initialisation; qr only)",
+     "dynapse bases: ladder (dynapse1 large = 4 x small, dynapse2 s:2s:4s:8s) | optimised (Nelder-Mead at "
+     "initialisation; qr only)",
      ConfigFlags::constraint},
 };
 

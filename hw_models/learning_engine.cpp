@@ -55,6 +55,21 @@ void check_learnable(const HwConfig& hw, const TileNetwork& net, const TaskInfo&
         throw std::runtime_error(o + ": on-chip Quantized Rewiring supports synapse.kind uniform and dynapse2");
     if (net.n_luts() > 2)
         throw std::runtime_error("on-chip learning needs one hidden weight LUT; this network has per-layer levels");
+    // The firmware steps a dynapse2 code as a count of the smallest base (mask m weighs m s),
+    // which holds for the ladder s, 2s, 4s, 8s up to the LUT's rounding of each base.
+    for (const GroupLut* g : {&net.hidden, &net.out}) {
+        if (g->kind != fw::code_dynapse2 || g->stored.size() != 4) continue;
+        bool ladder = true;
+        for (int b = 1; b < 4; ++b)
+            ladder = ladder && std::abs(g->stored[b] - (g->stored[0] << b)) <= (1 << (b - 1));
+        if (!ladder)
+            throw std::runtime_error(
+                std::string("learn: the network's ") + (g == &net.hidden ? "hidden" : "readout") + " dynapse2 bases (" +
+                std::to_string(g->stored[0]) + ", " + std::to_string(g->stored[1]) + ", " + std::to_string(g->stored[2]) +
+                ", " + std::to_string(g->stored[3]) +
+                " LSB) are not the ladder s, 2s, 4s, 8s that the learning firmware assumes; train it with "
+                "constraint.bases = \"ladder\" to learn on chip (the tile runs it without --learn)");
+    }
     if (net.n_out > 64) throw std::runtime_error("on-chip learning supports at most 64 readout units");
     if (hw.trace_placement == TracePlacement::none)
         throw std::runtime_error(o + ": traces.placement = \"none\": the learning firmware needs trace memory "

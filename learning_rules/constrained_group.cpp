@@ -70,6 +70,40 @@ std::array<double, 2> dynapse1_ratios(const GroupQuant& quant) {
     return {quant.base[1] / quant.base[0], quant.base[3] / quant.base[2]};
 }
 
+// dynapse2 bases {s, 2s, 4s, 8s}: every mask weighs an integer number of s.
+bool is_dynapse2_ladder(const GroupQuant& quant) {
+    const double s = quant.base[0];
+    auto same = [](double x, double y) { return std::abs(x - y) <= 1e-12 * std::abs(y); };
+    return same(quant.base[1], 2 * s) && same(quant.base[2], 4 * s) && same(quant.base[3], 8 * s);
+}
+
+// The weight of all four dynapse2 bases (mask 15) in units of the smallest, base[0].
+double dynapse2_full_units(const GroupQuant& quant) {
+    if (is_dynapse2_ladder(quant)) return kFullMask;
+    return (quant.base[0] + quant.base[1] + quant.base[2] + quant.base[3]) / quant.base[0];
+}
+
+// The magnitudes one dynapse2 entry carries, in units of base[0]: 0 and the 15 masks' sums,
+// sorted, duplicates removed.
+std::vector<double> dynapse2_entry_units(const GroupQuant& quant) {
+    std::vector<double> levels{0.0};
+    for (int mask = 1; mask <= 15; ++mask) levels.push_back(entry_weight(quant, mask) / quant.base[0]);
+    std::sort(levels.begin(), levels.end());
+    levels.erase(std::unique(levels.begin(), levels.end()), levels.end());
+    return levels;
+}
+
+// Rounds x >= 0 to one of the sorted levels (levels[0] = 0) between its neighbours:
+// unbiased with an rng, nearest without; above the top level it saturates.
+double round_to_levels(double x, const std::vector<double>& levels, std::mt19937_64* rng) {
+    if (levels.empty()) return x;
+    const auto hi = std::upper_bound(levels.begin(), levels.end(), x);
+    if (hi == levels.end()) return levels.back();
+    const double up = *hi, down = *(hi - 1);
+    if (rng) return uniform01(*rng) * (up - down) < x - down ? up : down;
+    return x - down >= up - x ? up : down;
+}
+
 // ---- Per-pair arithmetic of the projection.
 // A pair's weight is sign x a x unit, a >= 0 real. In the worst case of rounding (a rounded
 // up) it occupies entries(a) fan-in entries; each entry carries a "token" of weight, and the
@@ -78,20 +112,25 @@ std::array<double, 2> dynapse1_ratios(const GroupQuant& quant) {
 //   none, uniform  one token a
 //   dynapse1       a = R L + small, R = the sign's large/small base ratio (the ladder's 4):
 //                  the fraction of small, floor(small) tokens of 1, L of R
-//   dynapse2       e = ceil(a / 15): the rest a - 15 (e - 1), then e - 1 full tokens of 15
+//   dynapse2       e = ceil(a / F): the rest a - F (e - 1), then e - 1 full tokens of F, F
+//                  the weight of all 4 bases in units of the smallest (the ladder's 15)
 // Only dynapse1 tokens depend on the pair's sign (exc and inh may have different large bases).
 struct PairLadder {
     WeightKind kind = WeightKind::none;
     int fanin = 0;
     std::array<double, 2> ratio{kLargeRatio, kLargeRatio};  // dynapse1: exc, inh
+    double full = kFullMask;                                 // dynapse2: F
     std::array<double, 2> max_magnitude{kInf, kInf};         // exc, inh
 
-    explicit PairLadder(const ConstraintSpec& spec, std::array<double, 2> ratios = {kLargeRatio, kLargeRatio})
-        : kind(spec.kind), fanin(spec.fanin), ratio(ratios) {
+    // The ladder's tokens, or those of the levels (dynapse1 ratios, dynapse2 F) when given.
+    explicit PairLadder(const ConstraintSpec& spec, const GroupQuant* levels = nullptr)
+        : kind(spec.kind), fanin(spec.fanin) {
+        if (levels && kind == WeightKind::dynapse1) ratio = dynapse1_ratios(*levels);
+        if (levels && kind == WeightKind::dynapse2) full = dynapse2_full_units(*levels);
         if (kind == WeightKind::uniform) max_magnitude.fill(uniform_max_code(spec.weight_bits));
         // No pair can use more than K entries.
         if (fanin > 0 && kind == WeightKind::dynapse1) max_magnitude = {ratio[0] * fanin, ratio[1] * fanin};
-        if (fanin > 0 && kind == WeightKind::dynapse2) max_magnitude.fill(kFullMask * fanin);
+        if (fanin > 0 && kind == WeightKind::dynapse2) max_magnitude.fill(full * fanin);
     }
 
     double canonical(double a, bool negative) const {
@@ -118,9 +157,9 @@ struct PairLadder {
             break;
         }
         case WeightKind::dynapse2: {
-            const double e = std::ceil(a / kFullMask);
-            fn(a - kFullMask * (e - 1), 1);
-            if (e > 1) fn(kFullMask, static_cast<int>(e - 1));
+            const double e = std::ceil(a / full);
+            fn(a - full * (e - 1), 1);
+            if (e > 1) fn(full, static_cast<int>(e - 1));
             break;
         }
         }
@@ -260,11 +299,12 @@ public:
                       const GroupOptions& options)
         : ConstrainedGroup("qr", spec, quant, static_cast<int>(initial.rows()), static_cast<int>(initial.cols()),
                            options.allowed),
-          ladder_(spec, quant.kind == WeightKind::dynapse1 ? dynapse1_ratios(quant)
-                                                           : std::array<double, 2>{kLargeRatio, kLargeRatio}),
-          unit_(unit_weight(quant)), regrow_(options.regrow),
+          ladder_(spec, &quant), unit_(unit_weight(quant)), regrow_(options.regrow),
           random_regrowth_(options.random_regrowth) {
-        require_ladder_levels();
+        require_supported_levels();
+        // Programmed dynapse2 bases: a pair's last entry rounds to the masks' sums; the
+        // ladder's sums are the integers, which round_units rounds.
+        if (quant.kind == WeightKind::dynapse2 && !is_dynapse2_ladder(quant)) entry_units_ = dynapse2_entry_units(quant);
         set_weights(initial);
     }
 
@@ -284,6 +324,14 @@ public:
             }
         } else if (quant_.kind == WeightKind::none) {
             std::copy(h, h + n, out);
+        } else if (!entry_units_.empty()) {
+            // Full entries as they are, the last entry's part rounded to a mask's sum.
+            const double full = ladder_.full;
+            for (int p = 0; p < n; ++p) {
+                const double a = std::abs(h[p]);
+                const double fulls = a > 0 ? std::ceil(a / full) - 1 : 0.0;
+                out[p] = std::copysign(full * fulls + round_to_levels(a - full * fulls, entry_units_, rng), h[p]) * unit_;
+            }
         } else {
             for (int p = 0; p < n; ++p)
                 out[p] = std::copysign(round_units(std::abs(h[p]), rng), h[p]) * unit_;
@@ -328,7 +376,7 @@ public:
                 if (types() == 4) {
                     for (int t = 0; t < 4; ++t) row += static_cast<long long>(std::ceil(std::max(0.0, h[4 * p + t])));
                 } else if (quant_.kind == WeightKind::dynapse2) {
-                    row += static_cast<long long>(std::ceil(std::abs(h[p]) / kFullMask));
+                    row += static_cast<long long>(std::ceil(std::abs(h[p]) / ladder_.full));
                 } else {
                     row += h[p] != 0;
                 }
@@ -342,21 +390,22 @@ private:
     int types() const { return quant_.kind == WeightKind::dynapse1 ? 4 : 1; }
     static double type_sign(int t) { return t >= 2 ? -1.0 : 1.0; }
 
-    // The projection's arithmetic assumes the ladder levels (dynapse1: any large bases above
-    // one small base shared by both signs); levels given by the caller must match.
-    void require_ladder_levels() const {
+    // The projection's arithmetic needs one small base (dynapse1: any large bases above one
+    // small base shared by both signs; dynapse2: base[0] the smallest, so a unit is the finest
+    // step); levels given by the caller must match.
+    void require_supported_levels() const {
         const double s = quant_.base[0];
-        auto same = [](double x, double y) { return std::abs(x - y) <= 1e-12 * std::abs(y); };
-        bool ok = unit_ > 0;
+        bool ok = unit_ > 0 && std::isfinite(unit_);
         if (quant_.kind == WeightKind::dynapse1)
             ok = ok && quant_.base[1] > s && quant_.base[2] == s && quant_.base[3] > s &&
                  std::isfinite(quant_.base[1]) && std::isfinite(quant_.base[3]);
         if (quant_.kind == WeightKind::dynapse2)
-            ok = ok && same(quant_.base[1], 2 * s) && same(quant_.base[2], 4 * s) && same(quant_.base[3], 8 * s);
+            for (int b = 1; b < 4; ++b) ok = ok && quant_.base[b] >= s && std::isfinite(quant_.base[b]);
         if (!ok)
             throw std::invalid_argument("qr: " + to_string(quant_.kind) +
                                         " levels must be s>0 (uniform scale>0), dynapse1 {s,L,s,L'} with L, L' > s "
-                                        "(the ladder: 4s), dynapse2 {s,2s,4s,8s}");
+                                        "(the ladder: 4s), dynapse2 {s,b1,b2,b3} with every b >= s (the ladder: "
+                                        "2s, 4s, 8s)");
     }
 
     // The pair's signed weight in units; a negative count counts for the opposite sign.
@@ -430,6 +479,7 @@ private:
 
     PairLadder ladder_;
     double unit_;
+    std::vector<double> entry_units_;  // dynapse2 with programmed bases: dynapse2_entry_units
     bool regrow_;
     bool random_regrowth_;
     Matrix hidden_;
@@ -595,17 +645,6 @@ private:
         }
     }
 
-    // Rounds x >= 0 to a level between its neighbours (unbiased with an rng); above the top
-    // level it saturates.
-    static double round_to_levels(double x, const std::vector<double>& levels, std::mt19937_64* rng) {
-        if (levels.empty()) return x;
-        const auto hi = std::upper_bound(levels.begin(), levels.end(), x);
-        if (hi == levels.end()) return levels.back();
-        const double up = *hi, down = *(hi - 1);
-        if (rng) return uniform01(*rng) * (up - down) < x - down ? up : down;
-        return x - down >= up - x ? up : down;
-    }
-
     double l1_;
     double temperature_;
     std::mt19937_64 rng_;  // initial active set and set_weights' fill-up
@@ -689,8 +728,9 @@ std::unique_ptr<ConstrainedGroup> ConstrainedGroup::make(const std::string& meth
     } else {
         quant = choose_quant(spec, initial_weights);
         if (options.bases == BaseChoice::optimised) {
-            if (spec.kind != WeightKind::dynapse1)
-                throw std::invalid_argument("bases optimised: only for dynapse1 levels, not " + to_string(spec.kind));
+            if (spec.kind != WeightKind::dynapse1 && spec.kind != WeightKind::dynapse2)
+                throw std::invalid_argument("bases optimised: only for dynapse1 and dynapse2 levels, not " +
+                                            to_string(spec.kind));
             // The ladder's small base (from all initial weights, as the ladder chooses it);
             // the large bases from the weights of the pairs that may connect.
             Matrix w = initial_weights;
@@ -700,7 +740,8 @@ std::unique_ptr<ConstrainedGroup> ConstrainedGroup::make(const std::string& meth
                 w = (options.allowed.array() != 0).select(w, 0.0);
             }
             BaseChoiceInfo info;
-            quant = optimise_dynapse1_bases(spec, w, quant.base[0], &info);
+            quant = spec.kind == WeightKind::dynapse1 ? optimise_dynapse1_bases(spec, w, quant.base[0], &info)
+                                                      : optimise_dynapse2_bases(spec, w, quant, &info);
             base_info = info;
         }
     }
@@ -723,6 +764,33 @@ BaseChoice base_choice_from_string(const std::string& name) {
     if (name == "optimised") return BaseChoice::optimised;
     throw std::invalid_argument("unknown bases '" + name + "' (allowed: ladder, optimised)");
 }
+
+namespace {
+
+// The base costs count entries and round weights, so they are piecewise constant in the
+// bases: one simplex can settle on a plateau or in a local dip. Hence several starts, then
+// restarts from the best vertex with a fresh simplex until one no longer improves.
+NelderMeadResult minimise_piecewise_constant(const std::function<double(const std::vector<double>&)>& cost,
+                                             const std::vector<std::vector<double>>& starts,
+                                             const NelderMeadOptions& options, int& evaluations) {
+    NelderMeadResult best;
+    best.value = kInf;
+    evaluations = 0;
+    for (const auto& x0 : starts) {
+        NelderMeadResult r = nelder_mead(cost, x0, options);
+        evaluations += r.evaluations;
+        if (r.value < best.value) best = std::move(r);
+    }
+    for (int restart = 0; restart < 5; ++restart) {
+        NelderMeadResult r = nelder_mead(cost, best.x, options);
+        evaluations += r.evaluations;
+        if (!(r.value < best.value)) break;
+        best = std::move(r);
+    }
+    return best;
+}
+
+}  // namespace
 
 double dynapse1_base_cost(const ConstraintSpec& spec, const Matrix& w, const GroupQuant& quant, double alpha) {
     validate(spec);
@@ -825,31 +893,86 @@ GroupQuant optimise_dynapse1_bases(const ConstraintSpec& spec, const Matrix& w, 
     ladder.base = {s, kLargeRatio * s, s, kLargeRatio * s};
     const double ladder_cost = dynapse1_base_cost(spec, w, ladder);
 
-    // The cost counts entries and rounds weights, so it is piecewise constant in the bases:
-    // one simplex can settle on a plateau or in a local dip. Hence several starts (large /
-    // small base ratios 2, 4 = the ladder, 8 and 16, the same for both signs), then restarts
-    // from the best vertex with a fresh simplex until one no longer improves.
-    auto cost = [&](const std::vector<double>& x) { return dynapse1_base_cost(spec, w, levels(x)); };
+    // Starts at large / small base ratios 2, 4 = the ladder, 8 and 16, the same for both signs.
+    std::vector<std::vector<double>> starts;
+    for (double ratio : {2.0, kLargeRatio, 8.0, 16.0}) starts.push_back({std::log(ratio - 1), std::log(ratio - 1)});
     NelderMeadOptions options;
     options.step = 0.5;              // a vertex at ratio 4 has neighbours at 1 + 3 e^0.5 = 5.9
     options.max_evaluations = 200;
     options.x_tolerance = 1e-3;      // 0.1 % of L - s
     options.f_tolerance = 1e-9;
-    NelderMeadResult best;
-    best.value = kInf;
     int evaluations = 0;
-    for (double ratio : {2.0, kLargeRatio, 8.0, 16.0}) {
-        const double x0 = std::log(ratio - 1);
-        NelderMeadResult r = nelder_mead(cost, {x0, x0}, options);
-        evaluations += r.evaluations;
-        if (r.value < best.value) best = std::move(r);
+    const NelderMeadResult best = minimise_piecewise_constant(
+        [&](const std::vector<double>& x) { return dynapse1_base_cost(spec, w, levels(x)); }, starts, options,
+        evaluations);
+    const bool better = best.value < ladder_cost;
+    if (info) *info = {ladder_cost, better ? best.value : ladder_cost, evaluations};
+    return better ? levels(best.x) : ladder;
+}
+
+double dynapse2_base_cost(const ConstraintSpec& spec, const Matrix& w, const GroupQuant& quant) {
+    validate(spec);
+    if (quant.kind != WeightKind::dynapse2 || spec.kind != WeightKind::dynapse2)
+        throw std::invalid_argument("dynapse2_base_cost: needs a dynapse2 spec and dynapse2 levels");
+    const double s = quant.base[0];
+    for (double b : quant.base)
+        if (!(b >= s && s > 0 && std::isfinite(b)))
+            throw std::invalid_argument("dynapse2_base_cost: the bases must be finite with base[0] > 0 the smallest");
+    const int rows = static_cast<int>(w.rows()), cols = static_cast<int>(w.cols());
+    const size_t n = static_cast<size_t>(rows) * cols;
+    if (n == 0) return 0.0;
+    const PairLadder ladder(spec, &quant);
+    const std::vector<double> entry = dynapse2_entry_units(quant);
+    // Nearest representation, in units of s: full entries, then the nearest mask for the rest.
+    std::vector<double> mag(n);
+    for (size_t p = 0; p < n; ++p) {
+        const double a = std::abs(w.data()[p]) / s;
+        const double fulls = std::floor(a / ladder.full);
+        mag[p] = ladder.canonical(ladder.full * fulls + round_to_levels(a - ladder.full * fulls, entry, nullptr), false);
     }
-    for (int restart = 0; restart < 5; ++restart) {
-        NelderMeadResult r = nelder_mead(cost, best.x, options);
-        evaluations += r.evaluations;
-        if (!(r.value < best.value)) break;
-        best = std::move(r);
+    // The projection's steps (3) and (4); dynapse2 tokens do not depend on the sign.
+    std::vector<double> values, heap;
+    std::vector<TiedPair> tied;
+    enforce_connectivity(mag, connectivity_budget(spec, static_cast<long long>(n)), values);
+    enforce_fanin(mag, {}, rows, cols, ladder, values, heap, tied);
+    double sum = 0;
+    for (size_t p = 0; p < n; ++p) {
+        const double e = mag[p] * s - std::abs(w.data()[p]);  // w_hat has w's sign
+        sum += e * e;
     }
+    return sum / static_cast<double>(n);
+}
+
+GroupQuant optimise_dynapse2_bases(const ConstraintSpec& spec, const Matrix& w, const GroupQuant& ladder,
+                                   BaseChoiceInfo* info) {
+    if (spec.kind != WeightKind::dynapse2 || ladder.kind != WeightKind::dynapse2)
+        throw std::invalid_argument("optimise_dynapse2_bases: the spec is " + to_string(spec.kind) + ", not dynapse2");
+    const double s = ladder.base[0];
+    if (!(s > 0) || !std::isfinite(s)) throw std::invalid_argument("optimise_dynapse2_bases: the ladder's s must be > 0");
+    // x_b = log(base_b / s): any x gives positive bases, and the search steps in ratios. The
+    // bases are sorted afterwards (which base a mask bit selects does not matter), so that
+    // base[0] is the smallest, the unit of the projection.
+    auto levels = [&](const std::vector<double>& x) {
+        GroupQuant l = ladder;
+        for (int b = 0; b < 4; ++b) l.base[b] = s * std::exp(std::clamp(x[b], -12.0, 12.0));
+        std::sort(l.base.begin(), l.base.end());
+        return l;
+    };
+    const double ladder_cost = dynapse2_base_cost(spec, w, ladder);
+    // Starts: the ladder, the ladder at half and at twice its scale, and ratios of 3 instead of 2.
+    std::vector<std::vector<double>> starts;
+    for (double scale : {1.0, 0.5, 2.0})
+        starts.push_back({std::log(scale), std::log(2 * scale), std::log(4 * scale), std::log(8 * scale)});
+    starts.push_back({std::log(0.5), std::log(1.5), std::log(4.5), std::log(13.5)});
+    NelderMeadOptions options;
+    options.step = 0.3;
+    options.max_evaluations = 300;
+    options.x_tolerance = 1e-3;
+    options.f_tolerance = 1e-12 * ladder_cost;
+    int evaluations = 0;
+    const NelderMeadResult best = minimise_piecewise_constant(
+        [&](const std::vector<double>& x) { return dynapse2_base_cost(spec, w, levels(x)); }, starts, options,
+        evaluations);
     const bool better = best.value < ladder_cost;
     if (info) *info = {ladder_cost, better ? best.value : ladder_cost, evaluations};
     return better ? levels(best.x) : ladder;
@@ -857,8 +980,10 @@ GroupQuant optimise_dynapse1_bases(const ConstraintSpec& spec, const Matrix& w, 
 
 GroupQuant choose_quant(const ConstraintSpec& spec, const Matrix& w, BaseChoice bases) {
     if (bases == BaseChoice::optimised) {
+        if (spec.kind == WeightKind::dynapse2) return optimise_dynapse2_bases(spec, w, choose_quant(spec, w));
         if (spec.kind != WeightKind::dynapse1)
-            throw std::invalid_argument("bases optimised: only for dynapse1 levels, not " + to_string(spec.kind));
+            throw std::invalid_argument("bases optimised: only for dynapse1 and dynapse2 levels, not " +
+                                        to_string(spec.kind));
         return optimise_dynapse1_bases(spec, w, choose_quant(spec, w).base[0]);
     }
     validate(spec);

@@ -55,11 +55,14 @@ struct ConstraintCheck {
 // Entries are counted with entry_count (the fewest that realise each weight).
 ConstraintCheck check_constraints(const Matrix& w, const ConstraintSpec& spec, const GroupQuant& quant);
 
-// How the dynapse1 bases are chosen from the initial weights (config constraint.bases):
-//   ladder     small r/8, large 4 x small, exc and inh alike (choose_quant below)
-//   optimised  the Quantized Rewiring paper's choice: the small base fixed (the ladder's
-//              r/8), each sign's large base by Nelder-Mead on dynapse1_base_cost, once;
-//              dynapse1 only (dynapse2's on-tile firmware assumes the 1:2:4:8 ladder)
+// How the dynapse bases are chosen from the initial weights (config constraint.bases):
+//   ladder     dynapse1: small r/8, large 4 x small, exc and inh alike; dynapse2: s, 2s,
+//              4s, 8s (choose_quant below)
+//   optimised  dynapse1: the Quantized Rewiring paper's choice, the small base fixed (the
+//              ladder's r/8), each sign's large base by Nelder-Mead on dynapse1_base_cost;
+//              dynapse2: the core's 4 programmable bases by Nelder-Mead on
+//              dynapse2_base_cost; once, at initialisation. The on-chip learning firmware
+//              assumes the dynapse2 ladder (the tile runs any bases).
 enum class BaseChoice { ladder, optimised };
 std::string to_string(BaseChoice bases);
 BaseChoice base_choice_from_string(const std::string& name);  // throws on unknown names
@@ -67,8 +70,9 @@ BaseChoice base_choice_from_string(const std::string& name);  // throws on unkno
 // The levels for weights like w. Range r = min(4 x rms of the non-zero weights, max |w|)
 // (4/sqrt(cols) if w is all zero); uniform: scale = r / 2^(b-1); dynapse1: bases r/8 and
 // r/2 = 4 x r/8 (exc and inh alike); dynapse2: bases s, 2s, 4s, 8s with s = r/16, so one
-// entry reaches 15 s. Kind none: scale 1. BaseChoice::optimised (dynapse1 only, else
-// std::invalid_argument): optimise_dynapse1_bases with the ladder's small base.
+// entry reaches 15 s. Kind none: scale 1. BaseChoice::optimised (dynapse1 and dynapse2 only,
+// else std::invalid_argument): optimise_dynapse1_bases with the ladder's small base, or
+// optimise_dynapse2_bases from the ladder.
 GroupQuant choose_quant(const ConstraintSpec& spec, const Matrix& w, BaseChoice bases = BaseChoice::ladder);
 
 // The paper's cost of dynapse1 levels for the weights w (one group, rows = neurons):
@@ -91,6 +95,21 @@ struct BaseChoiceInfo {
     int evaluations = 0;
 };
 GroupQuant optimise_dynapse1_bases(const ConstraintSpec& spec, const Matrix& w, double small_base,
+                                   BaseChoiceInfo* info = nullptr);
+
+// The squared error of dynapse2 levels for the weights w (one group, rows = neurons):
+//   mean over all pairs of (w_hat - w)^2
+// where w_hat is w in the nearest representation (full entries of all 4 bases, the rest the
+// nearest mask's sum) cut like the projection's steps (3)-(4): the smallest pairs down to the
+// connectivity budget, per row the smallest entries until <= K. So it weighs the levels'
+// rounding against the entries a large weight takes from the row's K. quant: dynapse2 with
+// base[0] > 0 the smallest base.
+double dynapse2_base_cost(const ConstraintSpec& spec, const Matrix& w, const GroupQuant& quant);
+
+// dynapse2 bases minimising dynapse2_base_cost, by 4-D Nelder-Mead over x = log(base / s)
+// from the ladder (s = ladder.base[0]), from it at half and twice the scale, and from ratios
+// of 3; sorted ascending; never costlier than the ladder, which is returned if nothing beats it.
+GroupQuant optimise_dynapse2_bases(const ConstraintSpec& spec, const Matrix& w, const GroupQuant& ladder,
                                    BaseChoiceInfo* info = nullptr);
 
 // The mask (1 allowed, 0 forbidden) of the recurrent group [w_in | w_rec]: no self-connections.

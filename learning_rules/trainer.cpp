@@ -93,9 +93,10 @@ void validate_options(const RsnnParams& p, const TrainOptions& o) {
                                     "' (use dense, qr, deepr or prune-round)");
     if (o.bases != "ladder" && o.bases != "optimised")
         throw std::invalid_argument("constraint.bases: unknown bases '" + o.bases + "' (use ladder or optimised)");
-    if (o.bases == "optimised" && (o.constraint.kind != WeightKind::dynapse1 || o.method != "qr"))
+    if (o.bases == "optimised" &&
+        ((o.constraint.kind != WeightKind::dynapse1 && o.constraint.kind != WeightKind::dynapse2) || o.method != "qr"))
         throw std::invalid_argument("constraint.bases: optimised is for constraint.method qr with constraint.kind "
-                                    "dynapse1 (got " + o.method + ", " + to_string(o.constraint.kind) + ")");
+                                    "dynapse1 or dynapse2 (got " + o.method + ", " + to_string(o.constraint.kind) + ")");
 }
 
 // prune-round trains unconstrained and is cut to the spec only when weights are read out.

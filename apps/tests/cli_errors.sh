@@ -41,12 +41,12 @@ train 2 'task\.test_samples = 0 is out of range' --test-samples 0
 train 2 'task\.name = "mnist" is out of range \(allowed: one of fmnist-rows' --task mnist
 train 2 'unknown key train\.nope' --set train.nope=1
 train 2 'constraint\.bases = "learned" is out of range \(allowed: one of ladder, optimised\)' --bases learned
-train 2 '^qrsim: error: --bases: constraint\.bases = "optimised" is for constraint\.kind = dynapse1 only \(got dynapse2' \
-    --method qr --constraint dynapse2 --fanin 16 --bases optimised
+train 2 '^qrsim: error: --bases: constraint\.bases = "optimised" is for constraint\.kind = dynapse1 or dynapse2 \(got uniform\)$' \
+    --method qr --constraint uniform --fanin 16 --bases optimised
 train 2 '^qrsim: error: --bases: constraint\.bases = "optimised" is for constraint\.method = qr only \(got deepr\)' \
     --method deepr --constraint dynapse1 --fanin 16 --bases optimised
 printf '[constraint]\nmethod = "qr"\nkind = "uniform"\nbases = "optimised"\n' >"$tmp/bases.toml"
-train 2 'bases\.toml:4: constraint\.bases = "optimised" is for constraint\.kind = dynapse1 only \(got uniform\)$' \
+train 2 'bases\.toml:4: constraint\.bases = "optimised" is for constraint\.kind = dynapse1 or dynapse2 \(got uniform\)$' \
     --config "$tmp/bases.toml"
 train 2 'bogus' --bogus
 expect 2 'subcommand' "${outputs[@]:0:2}"
@@ -77,6 +77,12 @@ expect 1 'checkpoint .*corrupt\.json: missing field params\.n_in' eval --net "$t
 expect 2 '^qrsim: error: --hw-set tile\.cores=0: tile\.cores = 0 out of range' run --hw uniform4 --hw-set tile.cores=0 --net "$tmp/small.json" --report "$out/r.json"
 # --ann compares with the ANN a converted network came from: only for the rate task.
 expect 2 'ann compares .* needs --task fmnist-rate' run --hw uniform4 --net "$tmp/small.json" --ann "$tmp/small.json" --report "$out/r.json"
+
+# Programmed dynapse2 bases run on the tile, but the learning firmware steps codes on the ladder.
+"$qrsim" train --neurons 8 --train-samples 32 --test-samples 16 --epochs 1 --method qr --constraint dynapse2 \
+    --fanin 16 --bases optimised --checkpoint "$tmp/bases.json" >/dev/null 2>&1
+expect 1 "^qrsim: error: learn: the network's hidden dynapse2 bases \(.* LSB\) are not the ladder s, 2s, 4s, 8s .*constraint\.bases = \"ladder\"" \
+    run --learn --hw dynapse2 --net "$tmp/bases.json" --train-samples 2 --test-samples 2 --report "$out/r.json"
 
 # A flag that does nothing in the chosen mode is refused, not ignored.
 expect 2 '^qrsim: error: --ann: compares a converted network with its ANN during inference; drop --learn' \

@@ -44,6 +44,15 @@ train-eval-run)
         "$tmp/train.json" "$tmp/eval.json"
     check "abs(r1['test_accuracy'] - r2['test_accuracy']) <= $tol and r1['test_samples'] == 300" \
         "tile {r1[test_accuracy]:.4f} vs float {r2[test_accuracy]:.4f} (tolerance $tol)" "$tmp/run.json" "$tmp/eval.json"
+    # The core's dynapse2 bases programmed (chosen at initialisation): the tile's LUT holds them.
+    "$qrsim" train --method qr --constraint dynapse2 --fanin 64 --bases optimised --train-samples 2000 \
+        --test-samples 300 --epochs 1 --threads 1 --checkpoint "$tmp/bases.json" --report "$tmp/bases-train.json" >/dev/null 2>&1
+    "$qrsim" run --hw dynapse2 --net "$tmp/bases.json" --report "$tmp/bases-run.json" >/dev/null 2>&1
+    check 'r1["constraint_levels"]["hidden"]["bases"] != [r1["constraint_levels"]["hidden"]["bases"][0] * m for m in (1, 2, 4, 8)] and r1["test_accuracy"] > 0.4' \
+        'programmed bases {r1[constraint_levels][hidden][bases]}: {r1[test_accuracy]:.4f}' "$tmp/bases-train.json"
+    check "abs(r1['test_accuracy'] - r2['test_accuracy']) <= $tol" \
+        "programmed bases: tile {r1[test_accuracy]:.4f} vs float {r2[test_accuracy]:.4f} (tolerance $tol)" \
+        "$tmp/bases-run.json" "$tmp/bases-train.json"
     check 'r1["sops"] > 0 and r1["energy_per_inference_pj"] > 0' \
         'the tile counted {r1[sops]} SOPs, {r1[energy_per_inference_pj]:.0f} pJ per inference' "$tmp/run.json"
     # Static energy is the static power over the simulated time, apart from the dynamic energy;

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <random>
@@ -652,11 +654,11 @@ TEST_CASE("optimised dynapse1 bases: the minimum by hand, and Nelder-Mead agains
         REQUIRE(g->quant().base == q.base);
         REQUIRE(g->base_choice().has_value());
         REQUIRE_FALSE(ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 8), w, 1)->base_choice());
-        for (WeightKind kind : {WeightKind::none, WeightKind::uniform, WeightKind::dynapse2}) {
+        for (WeightKind kind : {WeightKind::none, WeightKind::uniform}) {
             REQUIRE_THROWS_WITH(ConstrainedGroup::make("qr", make_spec(kind, 8), w, 1, opt),
-                                Catch::Contains("only for dynapse1"));
+                                Catch::Contains("only for dynapse1 and dynapse2"));
             REQUIRE_THROWS_WITH(choose_quant(make_spec(kind, 8), w, BaseChoice::optimised),
-                                Catch::Contains("only for dynapse1"));
+                                Catch::Contains("only for dynapse1 and dynapse2"));
         }
         REQUIRE(base_choice_from_string("optimised") == BaseChoice::optimised);
         REQUIRE(to_string(BaseChoice::ladder) == "ladder");
@@ -704,6 +706,136 @@ TEST_CASE("QR with non-ladder dynapse1 bases: the projection's split and the fan
     opt.quant = q;
     REQUIRE_THROWS_WITH(ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse1, 0), w, 1, opt),
                         Catch::Contains("L, L' > s"));
+}
+
+GroupQuant dynapse2_quant(std::array<double, 4> bases) {
+    GroupQuant q;
+    q.kind = WeightKind::dynapse2;
+    q.base = bases;
+    return q;
+}
+
+TEST_CASE("dynapse2 base cost by hand", "[constraints][bases]") {
+    // s = 1. Row [20, -3, 0.3]. The ladder {1, 2, 4, 8} (one entry up to 15): 20 = 15 + 5 takes
+    // 2 entries, -3 one, 0.3 rounds to no entry (error 0.3).
+    Matrix w(1, 3);
+    w << 20, -3, 0.3;
+    const GroupQuant ladder = dynapse2_quant({1, 2, 4, 8});
+    const GroupQuant programmed = dynapse2_quant({1, 3, 5, 11});  // one entry up to 20
+    const ConstraintSpec unlimited = make_spec(WeightKind::dynapse2, 0);
+    REQUIRE(dynapse2_base_cost(unlimited, w, ladder) == Approx(0.09 / 3));
+    REQUIRE(dynapse2_base_cost(unlimited, w, programmed) == Approx(0.09 / 3));
+    // K = 2: the ladder needs 3 entries; the smallest token, -3's, goes (error 3).
+    const ConstraintSpec k2 = make_spec(WeightKind::dynapse2, 2);
+    REQUIRE(dynapse2_base_cost(k2, w, ladder) == Approx((9 + 0.09) / 3));
+    REQUIRE(dynapse2_base_cost(k2, w, programmed) == Approx(0.09 / 3));  // 20 in one entry
+    REQUIRE(dynapse2_base_cost(make_spec(WeightKind::dynapse2, 1), w, programmed) == Approx((9 + 0.09) / 3));
+    // Connectivity 1/3 keeps the largest pair only.
+    REQUIRE(dynapse2_base_cost(make_spec(WeightKind::dynapse2, 0, 4, 1.0 / 3), w, programmed) ==
+            Approx((9 + 0.09) / 3));
+    // Between the programmed masks' sums (0 1 3 4 5 6 8 9 ...): 2.4 -> 3 (error 0.6), 6.9 -> 6
+    // (0.9), 7 -> 8 (a tie goes up, 1), 27 = 20 + 6 + 1 -> 20 + 8 (two entries; 1).
+    Matrix between(1, 4);
+    between << 2.4, -6.9, 7, 27;
+    REQUIRE(dynapse2_base_cost(unlimited, between, programmed) == Approx((0.36 + 0.81 + 1 + 1) / 4));
+    // The ladder's units: all exact but 2.4 and 6.9.
+    REQUIRE(dynapse2_base_cost(unlimited, between, ladder) == Approx((0.16 + 0.01) / 4));
+    REQUIRE_THROWS_AS(dynapse2_base_cost(unlimited, w, dynapse2_quant({2, 1, 4, 8})), std::invalid_argument);
+    REQUIRE_THROWS_AS(dynapse2_base_cost(unlimited, w, dynapse1_quant(1)), std::invalid_argument);
+}
+
+TEST_CASE("QR with programmed dynapse2 bases: entries, rounding and the fan-in limit by hand",
+          "[constraints][qr][bases]") {
+    // Bases 0.5 x {1, 3, 5, 11}: in units of 0.5 one entry carries 0 1 3 4 5 6 8 9 11 12 14 15
+    // 16 17 19 20. Pairs: 23 units (a full entry of 20 + 3: 2 entries), -4 (1 + 3), 2.4 (one
+    // entry, nearest 3).
+    GroupOptions opt;
+    opt.quant = dynapse2_quant({0.5, 1.5, 2.5, 5.5});
+    Matrix w(1, 3);
+    w << 0.5 * 23, -0.5 * 4, 0.5 * 2.4;
+    auto g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse2, 0), w, 1, opt);
+    REQUIRE(g->worst_case_fanin() == 2 + 1 + 1);
+    Matrix out;
+    g->weights(out, nullptr);
+    REQUIRE(out(0, 0) == Approx(0.5 * 23));
+    REQUIRE(out(0, 1) == Approx(-0.5 * 4));
+    REQUIRE(out(0, 2) == Approx(0.5 * 3));
+    REQUIRE(g->check(out).violations == 0);
+    // Stochastic rounding is unbiased between a pair's neighbouring sums: 2.4 is 3 with
+    // probability 0.7 and 1 otherwise; 21.5 = 20 + (1 or 3, p(3) = 0.25).
+    Matrix w2(1, 2);
+    w2 << 0.5 * 2.4, 0.5 * 21.5;
+    g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse2, 0), w2, 1, opt);
+    std::mt19937_64 rng(5);
+    const int draws = 20000;
+    double sum0 = 0, sum1 = 0;
+    long long violations = 0;
+    for (int i = 0; i < draws; ++i) {
+        g->weights(out, &rng);
+        REQUIRE(((out(0, 0) == 0.5 || out(0, 0) == 1.5) && (out(0, 1) == 10.5 || out(0, 1) == 11.5)));
+        sum0 += out(0, 0);
+        sum1 += out(0, 1);
+        violations += g->check(out).violations;
+    }
+    // Both pairs' outcomes lie 1.0 apart in weight, so the mean's std is sqrt(p (1 - p) / draws).
+    REQUIRE(sum0 / draws == Approx(0.5 * 2.4).margin(4 * std::sqrt(0.7 * 0.3 / draws)));
+    REQUIRE(sum1 / draws == Approx(0.5 * 21.5).margin(4 * std::sqrt(0.25 * 0.75 / draws)));
+    REQUIRE(violations == 0);
+    // K = 2: the two smallest tokens go, 2.4 and 23's part of 3 (not -4's token of 4).
+    g = ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse2, 2), w, 1, opt);
+    g->weights(out, nullptr);
+    REQUIRE(out(0, 0) == Approx(0.5 * 20));
+    REQUIRE(out(0, 1) == Approx(-0.5 * 4));
+    REQUIRE(out(0, 2) == 0.0);
+    REQUIRE(g->worst_case_fanin() == 2);
+    // A smallest base that is not base[0] is refused: base[0] is the projection's unit.
+    opt.quant = dynapse2_quant({1.5, 0.5, 2.5, 5.5});
+    REQUIRE_THROWS_WITH(ConstrainedGroup::make("qr", make_spec(WeightKind::dynapse2, 0), w, 1, opt),
+                        Catch::Contains("every b >= s"));
+}
+
+TEST_CASE("optimised dynapse2 bases: below the ladder's cost, and no random base set does better",
+          "[constraints][bases]") {
+    for (int seed : {1, 2, 3}) {
+        std::mt19937_64 rng(seed);
+        const Matrix w = random_matrix(32, 120, 1.0 / std::sqrt(120.0), rng);
+        const ConstraintSpec spec = make_spec(WeightKind::dynapse2, 16);
+        const GroupQuant ladder = choose_quant(spec, w);
+        BaseChoiceInfo info;
+        const GroupQuant q = optimise_dynapse2_bases(spec, w, ladder, &info);
+        REQUIRE(info.ladder_cost == Approx(dynapse2_base_cost(spec, w, ladder)));
+        REQUIRE(info.optimised_cost == Approx(dynapse2_base_cost(spec, w, q)));
+        REQUIRE(info.optimised_cost < info.ladder_cost);
+        REQUIRE(std::is_sorted(q.base.begin(), q.base.end()));
+        // 3,000 random base sets around the optimum, each base within x/ 2 of it.
+        std::uniform_real_distribution<double> jitter(-std::log(2.0), std::log(2.0));
+        double best_random = 1e300;
+        for (int i = 0; i < 3000; ++i) {
+            GroupQuant r = q;
+            for (double& b : r.base) b *= std::exp(jitter(rng));
+            std::sort(r.base.begin(), r.base.end());
+            best_random = std::min(best_random, dynapse2_base_cost(spec, w, r));
+        }
+        INFO("seed " << seed << ": bases / s " << q.base[0] / ladder.base[0] << " " << q.base[1] / ladder.base[0]
+                     << " " << q.base[2] / ladder.base[0] << " " << q.base[3] / ladder.base[0] << ", cost "
+                     << info.optimised_cost << " (ladder " << info.ladder_cost << "), best random " << best_random);
+        REQUIRE(info.optimised_cost <= best_random * 1.001);
+        // Through ConstrainedGroup::make: QR trains on those bases within K.
+        GroupOptions opt;
+        opt.bases = BaseChoice::optimised;
+        auto g = ConstrainedGroup::make("qr", spec, w, 1, opt);
+        REQUIRE(g->quant().base == q.base);
+        REQUIRE(g->base_choice().has_value());
+        Matrix dh, out;
+        for (int step = 0; step < 20; ++step) {
+            g->hidden_gradient(random_matrix(32, 120, 0.05, rng), dh);
+            g->hidden() -= dh;
+            g->after_step(0.1, rng);
+            g->weights(out, &rng);
+            REQUIRE(g->check(out).violations == 0);
+            REQUIRE(g->worst_case_fanin() <= 16);
+        }
+    }
 }
 
 // Hidden (run with "[.timing]"): a 128 x 352 group projected after dense random steps.
