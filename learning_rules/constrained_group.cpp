@@ -97,6 +97,8 @@ std::vector<double> dynapse2_entry_units(const GroupQuant& quant) {
 // unbiased with an rng, nearest without; above the top level it saturates.
 double round_to_levels(double x, const std::vector<double>& levels, std::mt19937_64* rng) {
     if (levels.empty()) return x;
+    // A rest computed as a - F n can land an ulp below 0.
+    if (x < levels.front()) return levels.front();
     const auto hi = std::upper_bound(levels.begin(), levels.end(), x);
     if (hi == levels.end()) return levels.back();
     const double up = *hi, down = *(hi - 1);
