@@ -772,12 +772,16 @@ namespace {
 // The base costs count entries and round weights, so they are piecewise constant in the
 // bases: one simplex can settle on a plateau or in a local dip. Hence several starts, then
 // restarts from the best vertex with a fresh simplex until one no longer improves.
-NelderMeadResult minimise_piecewise_constant(const std::function<double(const std::vector<double>&)>& cost,
-                                             const std::vector<std::vector<double>>& starts,
-                                             const NelderMeadOptions& options, int& evaluations) {
+// The levels of the best vertex, or the ladder if they do not cost less; *info gets both costs.
+GroupQuant best_levels_or_ladder(const std::function<GroupQuant(const std::vector<double>&)>& levels,
+                                 const std::function<double(const GroupQuant&)>& cost_of,
+                                 const std::vector<std::vector<double>>& starts, const NelderMeadOptions& options,
+                                 const GroupQuant& ladder, BaseChoiceInfo* info) {
+    const double ladder_cost = cost_of(ladder);
+    auto cost = [&](const std::vector<double>& x) { return cost_of(levels(x)); };
     NelderMeadResult best;
     best.value = kInf;
-    evaluations = 0;
+    int evaluations = 0;
     for (const auto& x0 : starts) {
         NelderMeadResult r = nelder_mead(cost, x0, options);
         evaluations += r.evaluations;
@@ -789,7 +793,9 @@ NelderMeadResult minimise_piecewise_constant(const std::function<double(const st
         if (!(r.value < best.value)) break;
         best = std::move(r);
     }
-    return best;
+    const bool better = best.value < ladder_cost;
+    if (info) *info = {ladder_cost, better ? best.value : ladder_cost, evaluations};
+    return better ? levels(best.x) : ladder;
 }
 
 }  // namespace
@@ -893,7 +899,6 @@ GroupQuant optimise_dynapse1_bases(const ConstraintSpec& spec, const Matrix& w, 
     };
     GroupQuant ladder = q;
     ladder.base = {s, kLargeRatio * s, s, kLargeRatio * s};
-    const double ladder_cost = dynapse1_base_cost(spec, w, ladder);
 
     // Starts at large / small base ratios 2, 4 = the ladder, 8 and 16, the same for both signs.
     std::vector<std::vector<double>> starts;
@@ -903,13 +908,8 @@ GroupQuant optimise_dynapse1_bases(const ConstraintSpec& spec, const Matrix& w, 
     options.max_evaluations = 200;
     options.x_tolerance = 1e-3;      // 0.1 % of L - s
     options.f_tolerance = 1e-9;
-    int evaluations = 0;
-    const NelderMeadResult best = minimise_piecewise_constant(
-        [&](const std::vector<double>& x) { return dynapse1_base_cost(spec, w, levels(x)); }, starts, options,
-        evaluations);
-    const bool better = best.value < ladder_cost;
-    if (info) *info = {ladder_cost, better ? best.value : ladder_cost, evaluations};
-    return better ? levels(best.x) : ladder;
+    return best_levels_or_ladder(
+        levels, [&](const GroupQuant& l) { return dynapse1_base_cost(spec, w, l); }, starts, options, ladder, info);
 }
 
 double dynapse2_base_cost(const ConstraintSpec& spec, const Matrix& w, const GroupQuant& quant) {
@@ -960,7 +960,6 @@ GroupQuant optimise_dynapse2_bases(const ConstraintSpec& spec, const Matrix& w, 
         std::sort(l.base.begin(), l.base.end());
         return l;
     };
-    const double ladder_cost = dynapse2_base_cost(spec, w, ladder);
     // Starts: the ladder, the ladder at half and at twice its scale, and ratios of 3 instead of 2.
     std::vector<std::vector<double>> starts;
     for (double scale : {1.0, 0.5, 2.0})
@@ -970,14 +969,9 @@ GroupQuant optimise_dynapse2_bases(const ConstraintSpec& spec, const Matrix& w, 
     options.step = 0.3;
     options.max_evaluations = 300;
     options.x_tolerance = 1e-3;
-    options.f_tolerance = 1e-12 * ladder_cost;
-    int evaluations = 0;
-    const NelderMeadResult best = minimise_piecewise_constant(
-        [&](const std::vector<double>& x) { return dynapse2_base_cost(spec, w, levels(x)); }, starts, options,
-        evaluations);
-    const bool better = best.value < ladder_cost;
-    if (info) *info = {ladder_cost, better ? best.value : ladder_cost, evaluations};
-    return better ? levels(best.x) : ladder;
+    options.f_tolerance = 1e-12 * dynapse2_base_cost(spec, w, ladder);
+    return best_levels_or_ladder(
+        levels, [&](const GroupQuant& l) { return dynapse2_base_cost(spec, w, l); }, starts, options, ladder, info);
 }
 
 GroupQuant choose_quant(const ConstraintSpec& spec, const Matrix& w, BaseChoice bases) {
